@@ -1,0 +1,9 @@
+.PHONY: run test lint bench
+run:
+	bash scripts/run
+test:
+	bash scripts/test
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+bench:
+	.venv/bin/python bench/relay.py

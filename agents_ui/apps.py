@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class AgentsUiConfig(AppConfig):
+    name = "agents_ui"

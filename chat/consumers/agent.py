@@ -1,0 +1,221 @@
+"""The counselor console's socket: /ws/agent/ (session auth, same origin only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from django.conf import settings
+
+from chat import events, selectors
+from chat.consumers import frames as F
+from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
+from chat.models import Conversation, CounselorProfile, Message, Team
+from chat.services import conversations as conv_service
+from chat.services.messages import SendItem, message_history
+from chat.services.presence import counselor_seen, counselor_set_status, presence_sweep
+from chat.writer import get_writer
+from core import realtime
+
+SWEEP_EVERY_SECONDS = 10
+_last_sweep = [0.0]
+
+
+def same_origin(scope) -> bool:
+    origin = origin_of(scope)
+    host = (header(scope, b"host") or "").lower()
+    if origin is None or not host:
+        return False
+    return origin.split("://", 1)[1] == host or origin in {
+        o.lower().rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS
+    }
+
+
+class AgentConsumer(JsonSocket):
+    frame_rate_setting = "AGENT_FRAME_RATE"
+
+    async def connect(self):
+        self.counselor = await db(selectors.counselor_for_user)(self.scope.get("user"))
+        if self.counselor is None or not same_origin(self.scope):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.bind_loop()
+        self.site_ids = await db(selectors.counselor_site_ids)(self.counselor)
+        await self.accept()
+        await self.join(events.agent_group(self.counselor.pk))
+        for site_id in self.site_ids:
+            await self.join(events.site_group(site_id))
+        await db(counselor_seen)(counselor_id=self.counselor.pk)
+        await self.send_json(await db(self._hello)())
+
+    def _hello(self) -> dict:
+        self.counselor.refresh_from_db()
+        frame = selectors.agent_hello(self.counselor)
+        frame["heartbeat"] = settings.CHAT["HEARTBEAT_SECONDS"]
+        frame["limits"] = {"max_text_chars": settings.CHAT["MAX_TEXT_CHARS"]}
+        return frame
+
+    async def disconnect(self, code):
+        pass  # presence expires by heartbeat; a reconnect within the grace keeps chats
+
+    async def frame_ping(self, data: dict):
+        await db(counselor_seen)(counselor_id=self.counselor.pk)
+        await self.send_json(await db(selectors.agent_pong)(self.counselor))
+        await maybe_sweep()
+
+    async def frame_hello(self, data: dict):
+        await self.send_json(await db(self._hello)())
+
+    async def frame_status(self, data: dict):
+        status = F.req_str(data, "status", max_len=10)
+        await db(counselor_set_status)(counselor=self.counselor, status=status)
+
+    async def frame_accept(self, data: dict):
+        conversation = await db(conv_service.conversation_accept)(
+            conversation_id=F.req_int(data, "conversation"), counselor=self.counselor
+        )
+        await self.send_json(
+            {
+                "type": "conversation",
+                "reason": "assigned",
+                "conversation": await db(events.conversation_for_agent)(conversation),
+            }
+        )
+
+    async def frame_send(self, data: dict):
+        kind = data.get("kind", Message.Kind.TEXT)
+        payload = None
+        if kind == Message.Kind.CARD:
+            payload = F.card_payload(data)
+            body = payload["title"]
+        elif kind == Message.Kind.FORM:
+            payload = F.form_payload(data)
+            body = payload["title"]
+        elif kind in (Message.Kind.TEXT, Message.Kind.NOTE):
+            body = F.message_body(data)
+        else:
+            raise F.FrameError("bad_kind", "kind must be text, card, form or note.")
+        cid = F.client_id(data)
+        result = await get_writer().submit(
+            SendItem(
+                conversation_id=F.req_int(data, "conversation"),
+                sender_kind=Message.Sender.AGENT,
+                sender_id=self.counselor.pk,
+                sender_name=self.counselor.display_name,
+                client_id=cid,
+                body=body,
+                kind=kind,
+                payload=payload,
+            )
+        )
+        if result.error:
+            raise F.FrameError(*result.error)
+        message = result.message
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": cid,
+                "conversation": message.conversation_id,
+                "id": message.pk,
+                "seq": message.seq,
+                "created_at": message.created_at.isoformat(),
+                "duplicate": result.duplicate,
+            }
+        )
+
+    async def frame_typing(self, data: dict):
+        conversation_id = F.req_int(data, "conversation")
+        typing = F.req_bool(data, "typing")
+        visitor_id = await db(self._own_visitor_id)(conversation_id)
+        realtime.publish_ephemeral(
+            events.visitor_group(visitor_id),
+            {
+                "type": "typing",
+                "conversation": conversation_id,
+                "sender": "agent",
+                "name": self.counselor.display_name,
+                "typing": typing,
+            },
+        )
+
+    def _own_visitor_id(self, conversation_id: int) -> int:
+        visitor_id = (
+            Conversation.objects.filter(pk=conversation_id, assignee=self.counselor)
+            .values_list("visitor_id", flat=True)
+            .first()
+        )
+        if visitor_id is None:
+            raise F.FrameError("not_assignee", "This conversation is not yours.")
+        return visitor_id
+
+    async def frame_read(self, data: dict):
+        await db(conv_service.conversation_mark_read)(
+            conversation_id=F.req_int(data, "conversation"),
+            seq=F.req_int(data, "seq"),
+            counselor=self.counselor,
+        )
+
+    async def frame_close(self, data: dict):
+        await db(conv_service.conversation_close)(
+            conversation_id=F.req_int(data, "conversation"), counselor=self.counselor
+        )
+
+    async def frame_transfer(self, data: dict):
+        to_counselor_id = F.opt_int(data, "to_counselor")
+        to_team_id = F.opt_int(data, "to_team")
+        await db(self._transfer)(
+            F.req_int(data, "conversation"), to_counselor_id, to_team_id
+        )
+
+    def _transfer(self, conversation_id, to_counselor_id, to_team_id):
+        to_counselor = to_team = None
+        if to_counselor_id is not None:
+            to_counselor = CounselorProfile.objects.filter(pk=to_counselor_id).first()
+            if to_counselor is None:
+                raise F.FrameError("bad_target", "No such counselor.")
+        if to_team_id is not None:
+            to_team = Team.objects.filter(pk=to_team_id).first()
+            if to_team is None:
+                raise F.FrameError("bad_target", "No such team.")
+        conv_service.conversation_transfer(
+            conversation_id=conversation_id,
+            counselor=self.counselor,
+            to_counselor=to_counselor,
+            to_team=to_team,
+        )
+
+    async def frame_sync(self, data: dict):
+        conversation_id = F.req_int(data, "conversation")
+        after = F.req_int(data, "after_seq")
+        await self.send_json(await db(self._history)(conversation_id, after))
+
+    def _history(self, conversation_id: int, after: int) -> dict:
+        conversation = (
+            selectors.conversations_visible_to(self.counselor)
+            .filter(pk=conversation_id)
+            .first()
+        )
+        if conversation is None:
+            raise F.FrameError("not_found", "No such conversation.")
+        messages, more = message_history(
+            conversation=conversation,
+            after_seq=after,
+            for_visitor=False,
+            limit=settings.CHAT["HISTORY_PAGE"],
+        )
+        return {
+            "type": "history",
+            "conversation": events.conversation_for_agent(conversation),
+            "messages": messages,
+            "has_more": more,
+        }
+
+
+async def maybe_sweep() -> None:
+    """Run the presence sweep from the server too (at most every 10 s per process),
+    so requeueing works where no Celery beat runs (the embedded demo)."""
+    now = time.monotonic()
+    if now - _last_sweep[0] < SWEEP_EVERY_SECONDS:
+        return
+    _last_sweep[0] = now
+    asyncio.get_running_loop().create_task(db(presence_sweep)())

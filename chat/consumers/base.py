@@ -1,0 +1,138 @@
+"""Transport shared by both sockets: size limit, rate limit, JSON parsing, error
+frames, and forwarding of published frames. Handlers are `frame_<type>` methods."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chat.consumers.frames import FrameError
+from core import realtime
+from core.errors import ServiceError
+from core.jsonutil import JSONDecodeError, dumps, loads
+from core.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_FLOOD = 4429
+
+db = database_sync_to_async
+
+
+def header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def origin_of(scope) -> str | None:
+    origin = header(scope, b"origin")
+    if not origin:
+        return None
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class JsonSocket(AsyncWebsocketConsumer):
+    frame_rate_setting = "VISITOR_FRAME_RATE"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rate, burst = settings.CHAT[self.frame_rate_setting]
+        self.frame_bucket = TokenBucket(rate, burst)
+        self.violations = 0
+        self.joined: list[str] = []
+
+    async def dispatch(self, message):
+        # Channels closes stale DB connections before every handler (a thread hop
+        # per frame); our DB work goes through database_sync_to_async, which does
+        # that itself, so the hop is skipped here.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.append(group)
+
+    async def websocket_disconnect(self, message):
+        for group in self.joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                log.debug("group_discard failed for %s", group, exc_info=True)
+        await self.disconnect(message.get("code"))
+        raise StopConsumer()
+
+    async def send_json(self, frame: dict) -> None:
+        await self.send(text_data=dumps(frame))
+
+    async def send_error(self, code: str, message: str, ref=None) -> None:
+        frame = {"type": "error", "code": code, "message": message}
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send_json(frame)
+
+    async def flood(self, code: str, message: str) -> bool:
+        """Count a violation; close the socket once a client keeps flooding."""
+        self.violations += 1
+        if self.violations > settings.CHAT["FLOOD_CLOSE_AFTER"]:
+            await self.close(code=CLOSE_FLOOD)
+            return True
+        await self.send_error(code, message)
+        return False
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            await self.send_error("bad_frame", "Send JSON text frames.")
+            return
+        if len(text_data) > settings.CHAT["MAX_FRAME_BYTES"]:
+            await self.flood("too_large", "Frame is larger than the limit.")
+            return
+        if not self.frame_bucket.take():
+            await self.flood("rate_limited", "Too many frames; slow down.")
+            return
+        try:
+            data = loads(text_data)
+        except JSONDecodeError:
+            await self.send_error("bad_json", "Frame is not valid JSON.")
+            return
+        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(kind, str) or len(kind) > 32:
+            await self.send_error("bad_frame", "Frame must be an object with a 'type'.")
+            return
+        handler = getattr(self, f"frame_{kind}", None) if kind.isidentifier() else None
+        if handler is None:
+            await self.send_error("unknown_type", f"Unknown frame type '{kind}'.")
+            return
+        ref = data.get("ref") if isinstance(data.get("ref"), (str, int)) else None
+        try:
+            await handler(data)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message, ref)
+        except ServiceError as exc:
+            await self.send_error(exc.code, exc.message, ref)
+
+    async def chat_frame(self, event):
+        meta = event.get("meta")
+        if meta is not None:
+            self.on_meta(meta)
+        await self.send(text_data=event["text"])
+
+    def on_meta(self, meta: dict) -> None:
+        """Keep what the socket needs to know of a conversation's state."""
+
+    @staticmethod
+    def bind_loop() -> None:
+        realtime.bind_loop()

@@ -1,0 +1,233 @@
+"""The widget's socket: /ws/visitor/?site=<public key>.
+
+Only origins allowed for the site may connect. The first frame is `resume` (with the
+stored token, or none); until then nothing else is accepted. A visitor only ever
+reaches their own conversations: every lookup is keyed by the visitor resumed here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from django.conf import settings
+
+from chat import events
+from chat.consumers import frames as F
+from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
+from chat.models import Conversation, Message
+from chat.services import conversations as conv_service
+from chat.services.messages import SendItem, message_history
+from chat.services.visitors import site_by_key, visitor_resume, visitor_token
+from chat.writer import get_writer
+from core import realtime
+from core.ratelimit import TokenBucket
+
+# Sockets of each visitor in this process: "away" only when the last one leaves.
+_local_sockets: dict[int, int] = {}
+
+
+class VisitorConsumer(JsonSocket):
+    frame_rate_setting = "VISITOR_FRAME_RATE"
+
+    async def connect(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        key = (query.get("site") or [""])[0]
+        self.language = (query.get("lang") or [""])[0][:10]
+        self.site = await db(site_by_key)(key)
+        origin = origin_of(self.scope)
+        if self.site is None or origin is None or origin not in self.site.origins:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.bind_loop()
+        self.visitor = None
+        self.conversation_id: int | None = None
+        self.assignee_id: int | None = None
+        self.status: str | None = None
+        rate, burst = settings.CHAT["VISITOR_MESSAGE_RATE"]
+        self.message_bucket = TokenBucket(rate, burst)
+        self.typing_bucket = TokenBucket(2, 4)
+        await self.accept()
+
+    async def disconnect(self, code):
+        visitor = getattr(self, "visitor", None)
+        if visitor is None:
+            return
+        left = _local_sockets.get(visitor.pk, 1) - 1
+        if left > 0:
+            _local_sockets[visitor.pk] = left
+            return
+        _local_sockets.pop(visitor.pk, None)
+        if self.conversation_id and self.status == Conversation.Status.ACTIVE:
+            await db(conv_service.conversation_visitor_away)(
+                conversation_id=self.conversation_id, visitor=visitor
+            )
+
+    def on_meta(self, meta: dict) -> None:
+        if self.conversation_id in (None, meta["conversation"]):
+            self.conversation_id = meta["conversation"]
+            self.assignee_id = meta["assignee"]
+            self.status = meta["status"]
+
+    def remember(self, conversation: Conversation | None) -> None:
+        if conversation is not None:
+            self.on_meta(events.conversation_meta(conversation))
+
+    def require_visitor(self):
+        if self.visitor is None:
+            raise F.FrameError("not_ready", "Send 'resume' first.")
+        return self.visitor
+
+    async def frame_resume(self, data: dict):
+        if self.visitor is not None:
+            raise F.FrameError("already_resumed", "This socket is already resumed.")
+        token = F.opt_str(data, "token", max_len=400)
+        self.visitor, created = await db(visitor_resume)(
+            site=self.site,
+            token=token,
+            language=self.language,
+            user_agent=(header(self.scope, b"user-agent") or "")[:300],
+            ip=(self.scope.get("client") or [None])[0],
+        )
+        _local_sockets[self.visitor.pk] = _local_sockets.get(self.visitor.pk, 0) + 1
+        # Subscribe before reading state, so nothing published in between is missed.
+        await self.join(events.visitor_group(self.visitor.pk))
+        snapshot = await db(self._snapshot)()
+        await self.send_json(
+            {
+                "type": "hello",
+                "visitor": {
+                    "id": str(self.visitor.public_id),
+                    "token": visitor_token(self.visitor),
+                    "new": created,
+                },
+                "conversation": snapshot,
+                "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],
+                "limits": {
+                    "max_text_chars": settings.CHAT["MAX_TEXT_CHARS"],
+                    "max_frame_bytes": settings.CHAT["MAX_FRAME_BYTES"],
+                },
+            }
+        )
+
+    def _snapshot(self) -> dict | None:
+        conversation = conv_service.latest_conversation(visitor=self.visitor)
+        if conversation is None:
+            return None
+        if conversation.status != Conversation.Status.CLOSED:
+            self.remember(conversation)
+        return conv_service.visitor_conversation_snapshot(conversation)
+
+    async def frame_start(self, data: dict):
+        visitor = self.require_visitor()
+        conversation, _ = await db(conv_service.conversation_start)(visitor=visitor)
+        await self._send_conversation(conversation, reason="started")
+
+    async def _send_conversation(self, conversation: Conversation, *, reason: str):
+        self.remember(conversation)
+        snapshot = await db(conv_service.visitor_conversation_snapshot)(conversation)
+        await self.send_json(
+            {"type": "conversation", "reason": reason, "conversation": snapshot}
+        )
+
+    async def frame_send(self, data: dict):
+        visitor = self.require_visitor()
+        cid = F.client_id(data)
+        body = F.message_body(data)
+        if not self.message_bucket.take():
+            await self.flood("rate_limited", "You are sending too fast.")
+            return
+        if self.conversation_id is None or self.status == Conversation.Status.CLOSED:
+            conversation, _ = await db(conv_service.conversation_start)(visitor=visitor)
+            await self._send_conversation(conversation, reason="started")
+        result = await get_writer().submit(
+            SendItem(
+                conversation_id=self.conversation_id,
+                sender_kind=Message.Sender.VISITOR,
+                sender_id=visitor.pk,
+                sender_name=visitor.name,
+                client_id=cid,
+                body=body,
+            )
+        )
+        if result.error:
+            raise F.FrameError(*result.error)
+        message = result.message
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": cid,
+                "conversation": message.conversation_id,
+                "id": message.pk,
+                "seq": message.seq,
+                "created_at": message.created_at.isoformat(),
+                "duplicate": result.duplicate,
+            }
+        )
+
+    async def frame_typing(self, data: dict):
+        self.require_visitor()
+        typing = F.req_bool(data, "typing")
+        if not self.typing_bucket.take() or not self.conversation_id:
+            return
+        if self.assignee_id:
+            realtime.publish_ephemeral(
+                events.agent_group(self.assignee_id),
+                {
+                    "type": "typing",
+                    "conversation": self.conversation_id,
+                    "sender": "visitor",
+                    "typing": typing,
+                },
+            )
+
+    async def frame_read(self, data: dict):
+        visitor = self.require_visitor()
+        seq = F.req_int(data, "seq")
+        conversation_id = F.req_int(data, "conversation")
+        await db(conv_service.conversation_mark_read)(
+            conversation_id=conversation_id, seq=seq, visitor=visitor
+        )
+
+    async def frame_close(self, data: dict):
+        visitor = self.require_visitor()
+        conversation_id = F.req_int(data, "conversation")
+        conversation = await db(conv_service.conversation_close)(
+            conversation_id=conversation_id, visitor=visitor
+        )
+        await self._send_conversation(conversation, reason="closed")
+
+    async def frame_sync(self, data: dict):
+        """Resync after reconnect: state plus messages after `after_seq`."""
+        visitor = self.require_visitor()
+        conversation_id = F.req_int(data, "conversation")
+        after = F.req_int(data, "after_seq")
+        frame = await db(self._history)(visitor, conversation_id, after)
+        await self.send_json(frame)
+
+    def _history(self, visitor, conversation_id: int, after: int) -> dict:
+        conversation = (
+            Conversation.objects.select_related("assignee")
+            .filter(pk=conversation_id, visitor=visitor)
+            .first()
+        )
+        if conversation is None:
+            raise F.FrameError("not_found", "No such conversation.")
+        messages, more = message_history(
+            conversation=conversation,
+            after_seq=after,
+            for_visitor=True,
+            limit=settings.CHAT["HISTORY_PAGE"],
+        )
+        return {
+            "type": "history",
+            "conversation": conv_service.visitor_conversation_snapshot(conversation),
+            "messages": messages,
+            "has_more": more,
+        }
+
+    async def frame_ping(self, data: dict):
+        """Heartbeat: the answer carries the latest seq, so a client that missed a
+        frame (Redis restart, process death) sees the gap and syncs."""
+        visitor = self.require_visitor()
+        snapshot = await db(self._snapshot)() if visitor else None
+        await self.send_json({"type": "pong", "conversation": snapshot})

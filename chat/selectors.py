@@ -1,0 +1,77 @@
+"""Selectors read: what consoles and APIs show, scoped to the counselor's sites."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from chat import events
+from chat.models import Conversation, CounselorProfile
+from chat.services.routing import queue_position
+
+
+def counselor_for_user(user) -> CounselorProfile | None:
+    if not user or not user.is_authenticated:
+        return None
+    return CounselorProfile.objects.filter(user=user).first()
+
+
+def counselor_site_ids(counselor: CounselorProfile) -> list[int]:
+    return list(counselor.sites.values_list("pk", flat=True))
+
+
+def conversations_visible_to(counselor: CounselorProfile) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(site__in=counselor.sites.all()).select_related(
+        "assignee", "site", "visitor"
+    )
+
+
+def agent_hello(counselor: CounselorProfile) -> dict:
+    mine = conversations_visible_to(counselor).filter(
+        assignee=counselor, status__in=Conversation.OPEN_STATUSES
+    )
+    queue = conversations_visible_to(counselor).filter(
+        status=Conversation.Status.QUEUED
+    ).order_by("queued_at", "pk")[:200]
+    colleagues = (
+        CounselorProfile.objects.filter(sites__in=counselor.sites.all())
+        .exclude(pk=counselor.pk)
+        .distinct()
+    )
+    return {
+        "type": "hello",
+        "me": {
+            "id": counselor.pk,
+            "name": counselor.display_name,
+            "role": counselor.role,
+            "status": counselor.status,
+            "max_concurrent": counselor.max_concurrent,
+            "sites": [{"id": s.pk, "name": s.name} for s in counselor.sites.all()],
+            "teams": [{"id": t.pk, "name": t.name, "site": t.site_id}
+                      for t in counselor.teams.all()],
+        },
+        "conversations": [events.conversation_for_agent(c) for c in mine],
+        "queue": [
+            events.conversation_for_agent(c, queue_position=queue_position(c))
+            for c in queue
+        ],
+        "colleagues": [
+            {"id": c.pk, "name": c.display_name, "status": c.status} for c in colleagues
+        ],
+    }
+
+
+def agent_pong(counselor: CounselorProfile) -> dict:
+    rows = Conversation.objects.filter(
+        assignee=counselor, status__in=Conversation.OPEN_STATUSES
+    ).values("pk", "last_seq", "status", "visitor_read_seq")
+    return {
+        "type": "pong",
+        "conversations": {
+            str(r["pk"]): {
+                "last_seq": r["last_seq"],
+                "status": r["status"],
+                "visitor_read_seq": r["visitor_read_seq"],
+            }
+            for r in rows
+        },
+    }

@@ -1,0 +1,1 @@
+"""Services write: every state change of chat goes through a function here."""
