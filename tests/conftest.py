@@ -6,11 +6,17 @@ from tests.factories import CounselorFactory, SiteFactory, VisitorFactory
 
 
 @pytest.fixture(autouse=True)
-def _close_writer_threads():
+def _close_worker_connections():
+    """Worker threads (the message writer, asgiref's sync thread) hold their own
+    database connections; close them so the test database can be flushed/dropped."""
     yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
     from chat.writer import close_writers
 
     close_writers()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture
@@ -31,3 +37,4 @@ def online_counselor(site):
         return CounselorFactory(sites=[site], **kwargs)
 
     return make
+

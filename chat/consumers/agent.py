@@ -156,8 +156,15 @@ class AgentConsumer(JsonSocket):
         )
 
     async def frame_close(self, data: dict):
-        await db(conv_service.conversation_close)(
+        conversation = await db(conv_service.conversation_close)(
             conversation_id=F.req_int(data, "conversation"), counselor=self.counselor
+        )
+        await self.send_json(
+            {
+                "type": "conversation",
+                "reason": "closed",
+                "conversation": await db(events.conversation_for_agent)(conversation),
+            }
         )
 
     async def frame_transfer(self, data: dict):

@@ -63,7 +63,8 @@ class VisitorConsumer(JsonSocket):
             )
 
     def on_meta(self, meta: dict) -> None:
-        if self.conversation_id in (None, meta["conversation"]):
+        # A visitor has one open conversation; a newer id replaces a closed one.
+        if self.conversation_id is None or meta["conversation"] >= self.conversation_id:
             self.conversation_id = meta["conversation"]
             self.assignee_id = meta["assignee"]
             self.status = meta["status"]
