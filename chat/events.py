@@ -163,10 +163,16 @@ def message_frames(message: Message, conversation: Conversation) -> list[tuple]:
         frames.append(
             (
                 visitor_group(conversation.visitor_id),
-                {"type": "message", "message": message_payload(message, for_visitor=True)},
+                {
+                    "type": "message",
+                    "message": message_payload(message, for_visitor=True),
+                },
             )
         )
-    agent_frame = {"type": "message", "message": message_payload(message, for_visitor=False)}
+    agent_frame = {
+        "type": "message",
+        "message": message_payload(message, for_visitor=False),
+    }
     if conversation.assignee_id:
         frames.append((agent_group(conversation.assignee_id), agent_frame))
     else:

@@ -38,7 +38,9 @@ class Site(models.Model):
 
     @property
     def origins(self) -> set[str]:
-        return {o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()}
+        return {
+            o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()
+        }
 
 
 class Team(models.Model):
@@ -110,7 +112,9 @@ class Conversation(models.Model):
         EMAIL = "email", _("E-mail")
         PHONE = "phone", _("Phone callback")
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="conversations")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="conversations"
+    )
     visitor = models.ForeignKey(
         Visitor, on_delete=models.CASCADE, related_name="conversations"
     )
@@ -174,7 +178,8 @@ class Message(models.Model):
     # Visitor pk or counselor profile pk; 0 for system messages.
     sender_id = models.BigIntegerField(default=0)
     sender_name = models.CharField(max_length=80, blank=True, default="")
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": sends without a client id must not collide in the unique key.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.TEXT)
     body = models.TextField(blank=True, default="")
     payload = models.JSONField(null=True, blank=True)

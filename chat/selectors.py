@@ -29,9 +29,11 @@ def agent_hello(counselor: CounselorProfile) -> dict:
     mine = conversations_visible_to(counselor).filter(
         assignee=counselor, status__in=Conversation.OPEN_STATUSES
     )
-    queue = conversations_visible_to(counselor).filter(
-        status=Conversation.Status.QUEUED
-    ).order_by("queued_at", "pk")[:200]
+    queue = (
+        conversations_visible_to(counselor)
+        .filter(status=Conversation.Status.QUEUED)
+        .order_by("queued_at", "pk")[:200]
+    )
     colleagues = (
         CounselorProfile.objects.filter(sites__in=counselor.sites.all())
         .exclude(pk=counselor.pk)
@@ -46,8 +48,10 @@ def agent_hello(counselor: CounselorProfile) -> dict:
             "status": counselor.status,
             "max_concurrent": counselor.max_concurrent,
             "sites": [{"id": s.pk, "name": s.name} for s in counselor.sites.all()],
-            "teams": [{"id": t.pk, "name": t.name, "site": t.site_id}
-                      for t in counselor.teams.all()],
+            "teams": [
+                {"id": t.pk, "name": t.name, "site": t.site_id}
+                for t in counselor.teams.all()
+            ],
         },
         "conversations": [events.conversation_for_agent(c) for c in mine],
         "queue": [

@@ -77,7 +77,9 @@ class _Outbox:
             )
         pipe = self._redis.pipeline(transaction=False)
         for group, text, meta in items:
-            pipe.publish(f"{prefix}__group__{group}", layer.serialize(_event(text, meta)))
+            pipe.publish(
+                f"{prefix}__group__{group}", layer.serialize(_event(text, meta))
+            )
         await pipe.execute()
 
     def put(self, items: list[Item]) -> None:

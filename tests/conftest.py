@@ -37,4 +37,3 @@ def online_counselor(site):
         return CounselorFactory(sites=[site], **kwargs)
 
     return make
-

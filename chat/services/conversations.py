@@ -261,7 +261,12 @@ def conversation_mark_read(
             return current
         setattr(conversation, field, seq)
         conversation.save(update_fields=[field])
-        frame = {"type": "read", "conversation": conversation.pk, "reader": reader, "seq": seq}
+        frame = {
+            "type": "read",
+            "conversation": conversation.pk,
+            "reader": reader,
+            "seq": seq,
+        }
         groups = [events.visitor_group(conversation.visitor_id)]
         if conversation.assignee_id:
             groups.append(events.agent_group(conversation.assignee_id))

@@ -60,7 +60,10 @@ def _refuse(item: SendItem, conversation: Conversation | None) -> tuple | None:
         if conversation.visitor_id != item.sender_id:
             return ("not_found", "No such conversation.")
     elif item.sender_kind == Message.Sender.AGENT:
-        if conversation.assignee_id != item.sender_id and item.kind != Message.Kind.NOTE:
+        if (
+            conversation.assignee_id != item.sender_id
+            and item.kind != Message.Kind.NOTE
+        ):
             return ("not_assignee", "This conversation is not assigned to you.")
     if conversation.status == Conversation.Status.CLOSED:
         return ("closed", "This conversation is closed.")
@@ -108,7 +111,12 @@ def messages_append(
         returned: set[int] = set()
         for item, result in zip(items, results, strict=True):
             conversation = conversations.get(item.conversation_id)
-            key = (item.conversation_id, item.sender_kind, item.sender_id, item.client_id)
+            key = (
+                item.conversation_id,
+                item.sender_kind,
+                item.sender_id,
+                item.client_id,
+            )
             if item.client_id and key in stored:
                 result.message, result.duplicate = stored[key], True
                 continue

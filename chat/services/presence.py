@@ -56,6 +56,8 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
         CounselorProfile.objects.filter(pk=pk).update(
             status=CounselorProfile.Status.OFFLINE
         )
-        realtime.publish(events.agent_group(pk), {"type": "status", "status": "offline"})
+        realtime.publish(
+            events.agent_group(pk), {"type": "status", "status": "offline"}
+        )
         conversations_requeue_for(counselor_id=pk, now=now)
     return gone

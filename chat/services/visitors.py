@@ -11,7 +11,9 @@ _SALT = "chat.visitor"
 
 
 def visitor_token(visitor: Visitor) -> str:
-    return signing.dumps({"v": str(visitor.public_id), "s": visitor.site_id}, salt=_SALT)
+    return signing.dumps(
+        {"v": str(visitor.public_id), "s": visitor.site_id}, salt=_SALT
+    )
 
 
 def visitor_from_token(*, site: Site, token: str) -> Visitor | None:

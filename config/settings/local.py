@@ -1,4 +1,4 @@
-"""Development: the embedded defaults (SQLite, in-process layer) unless env says otherwise."""
+"""Development: embedded defaults (SQLite, in-process layer) unless env overrides."""
 
 import os
 

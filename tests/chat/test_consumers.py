@@ -24,7 +24,9 @@ def from_agent(frame):
 
 
 def from_visitor(frame):
-    return frame["type"] == "message" and frame["message"]["sender"]["kind"] == "visitor"
+    return (
+        frame["type"] == "message" and frame["message"]["sender"]["kind"] == "visitor"
+    )
 
 
 async def online(comm):
@@ -40,7 +42,9 @@ async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
     visitor, _, vhello = await visitor_socket(site)
     assert vhello["conversation"] is None and vhello["visitor"]["token"]
 
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "안녕하세요"})
+    await visitor.send_json_to(
+        {"type": "send", "client_id": "c1", "body": "안녕하세요"}
+    )
     ack, _ = await receive_until(visitor, of_type("ack", client_id="c1"))
     assert ack["seq"] == 1 and ack["duplicate"] is False
     assigned, _ = await receive_until(
@@ -52,13 +56,21 @@ async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
     assert incoming["message"]["conversation"] == conversation_id
 
     await agent.send_json_to(
-        {"type": "send", "conversation": conversation_id, "client_id": "a1", "body": "네!"}
+        {
+            "type": "send",
+            "conversation": conversation_id,
+            "client_id": "a1",
+            "body": "네!",
+        }
     )
     agent_ack, _ = await receive_until(agent, of_type("ack", client_id="a1"))
     assert agent_ack["seq"] == 2
     reply, skipped = await receive_until(visitor, from_agent)
     assert reply["message"]["body"] == "네!"
-    assert reply["message"]["sender"] == {"kind": "agent", "name": counselor.display_name}
+    assert reply["message"]["sender"] == {
+        "kind": "agent",
+        "name": counselor.display_name,
+    }
     assert any(
         f["type"] == "conversation" and f["conversation"]["agent"] for f in skipped
     )
@@ -103,7 +115,9 @@ async def test_sync_returns_only_messages_after_the_seq(setup):
     site, _ = setup
     visitor, _, _ = await visitor_socket(site)
     for i in range(4):
-        await visitor.send_json_to({"type": "send", "client_id": f"c{i}", "body": f"m{i}"})
+        await visitor.send_json_to(
+            {"type": "send", "client_id": f"c{i}", "body": f"m{i}"}
+        )
         ack, _ = await receive_until(visitor, of_type("ack", client_id=f"c{i}"))
     await visitor.send_json_to(
         {"type": "sync", "conversation": ack["conversation"], "after_seq": 2}
@@ -175,7 +189,9 @@ async def test_typing_and_read_receipts_cross_over(setup):
     )
     agent_typing, _ = await receive_until(visitor, of_type("typing"))
     assert agent_typing["sender"] == "agent"
-    await agent.send_json_to({"type": "read", "conversation": conversation_id, "seq": 1})
+    await agent.send_json_to(
+        {"type": "read", "conversation": conversation_id, "seq": 1}
+    )
     read, _ = await receive_until(visitor, of_type("read"))
     assert (read["reader"], read["seq"]) == ("agent", 1)
     await visitor.disconnect()
@@ -192,18 +208,31 @@ async def test_internal_note_never_reaches_the_visitor(setup):
     conversation_id = ack["conversation"]
     await receive_until(agent, of_type("message"))
     await agent.send_json_to(
-        {"type": "send", "conversation": conversation_id, "client_id": "n1",
-         "kind": "note", "body": "VIP, be nice"}
+        {
+            "type": "send",
+            "conversation": conversation_id,
+            "client_id": "n1",
+            "kind": "note",
+            "body": "VIP, be nice",
+        }
     )
     await receive_until(agent, of_type("ack", client_id="n1"))
     await agent.send_json_to(
-        {"type": "send", "conversation": conversation_id, "client_id": "t1",
-         "body": "public"}
+        {
+            "type": "send",
+            "conversation": conversation_id,
+            "client_id": "t1",
+            "body": "public",
+        }
     )
     reply, skipped = await receive_until(visitor, from_agent)
     assert reply["message"]["body"] == "public" and reply["message"]["seq"] == 3
-    assert not any(f.get("type") == "message" and f["message"]["seq"] == 2 for f in skipped)
-    await visitor.send_json_to({"type": "sync", "conversation": conversation_id, "after_seq": 0})
+    assert not any(
+        f.get("type") == "message" and f["message"]["seq"] == 2 for f in skipped
+    )
+    await visitor.send_json_to(
+        {"type": "sync", "conversation": conversation_id, "after_seq": 0}
+    )
     history, _ = await receive_until(visitor, of_type("history"))
     assert [m["body"] for m in history["messages"]] == ["hi", "public"]
     assert history["conversation"]["last_seq"] == 3
@@ -220,13 +249,27 @@ async def test_card_message_is_validated_and_delivered(setup):
     ack, _ = await receive_until(visitor, of_type("ack"))
     await receive_until(agent, of_type("message"))
     card = {"title": "Tote bag", "url": "javascript:alert(1)"}
-    await agent.send_json_to({"type": "send", "conversation": ack["conversation"],
-                              "client_id": "k0", "kind": "card", "payload": card})
+    await agent.send_json_to(
+        {
+            "type": "send",
+            "conversation": ack["conversation"],
+            "client_id": "k0",
+            "kind": "card",
+            "payload": card,
+        }
+    )
     error, _ = await receive_until(agent, of_type("error"))
     assert error["code"] == "bad_field"
     card["url"] = "https://shop.example.com/bags/1"
-    await agent.send_json_to({"type": "send", "conversation": ack["conversation"],
-                              "client_id": "k1", "kind": "card", "payload": card})
+    await agent.send_json_to(
+        {
+            "type": "send",
+            "conversation": ack["conversation"],
+            "client_id": "k1",
+            "kind": "card",
+            "payload": card,
+        }
+    )
     message, _ = await receive_until(visitor, from_agent)
     assert message["message"]["kind"] == "card"
     assert message["message"]["payload"]["url"] == card["url"]
@@ -246,9 +289,7 @@ async def test_close_by_counselor_tells_the_visitor(setup):
         visitor, lambda f: f["type"] == "conversation" and f["reason"] == "closed"
     )
     assert closed["conversation"]["status"] == "closed"
-    status = await db(
-        lambda: Conversation.objects.get(pk=ack["conversation"]).status
-    )()
+    status = await db(lambda: Conversation.objects.get(pk=ack["conversation"]).status)()
     assert status == "closed"
     # Writing again opens a new conversation.
     await visitor.send_json_to({"type": "send", "client_id": "c2", "body": "again"})
@@ -295,12 +336,17 @@ async def test_transfer_moves_the_chat_to_a_colleague(setup):
     other, _, _ = await agent_socket(colleague.user)
     await online(other)
     await agent.send_json_to(
-        {"type": "transfer", "conversation": ack["conversation"],
-         "to_counselor": colleague.pk}
+        {
+            "type": "transfer",
+            "conversation": ack["conversation"],
+            "to_counselor": colleague.pk,
+        }
     )
     gone, _ = await receive_until(
-        agent, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
-        and f["conversation"]["assignee"]["id"] == colleague.pk
+        agent,
+        lambda f: f["type"] == "conversation"
+        and f["reason"] == "assigned"
+        and f["conversation"]["assignee"]["id"] == colleague.pk,
     )
     got, _ = await receive_until(
         other, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
@@ -324,8 +370,12 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
     await receive_until(agent, of_type("message"))
     await asyncio.sleep(6.5)
     await agent.send_json_to(
-        {"type": "send", "conversation": ack["conversation"], "client_id": "a1",
-         "body": "still here"}
+        {
+            "type": "send",
+            "conversation": ack["conversation"],
+            "client_id": "a1",
+            "body": "still here",
+        }
     )
     message, _ = await receive_until(visitor, from_agent)
     assert message["message"]["body"] == "still here"

@@ -159,7 +159,9 @@ def test_transfer_to_counselor_and_to_team(site, online_counselor):
     conversation.refresh_from_db()
     assert conversation.assignee_id == second.pk
     member = online_counselor(teams=[team])
-    conversation_transfer(conversation_id=conversation.pk, counselor=second, to_team=team)
+    conversation_transfer(
+        conversation_id=conversation.pk, counselor=second, to_team=team
+    )
     conversation.refresh_from_db()
     assert conversation.team_id == team.pk
     assert conversation.assignee_id == member.pk

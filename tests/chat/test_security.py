@@ -111,7 +111,9 @@ async def test_visitor_cannot_read_post_to_or_close_anothers_conversation(site):
     assert own != theirs
     bodies = await db(
         lambda: list(
-            Message.objects.filter(conversation_id=theirs).values_list("body", flat=True)
+            Message.objects.filter(conversation_id=theirs).values_list(
+                "body", flat=True
+            )
         )
     )()
     assert bodies == ["hi"]
@@ -161,7 +163,9 @@ async def test_counselor_of_the_site_can_sync_and_close(site):
     visitor, _, _ = await visitor_socket(site)
     conversation = await start_chat(visitor)
     agent, _, _ = await agent_socket(counselor.user)
-    await agent.send_json_to({"type": "sync", "conversation": conversation, "after_seq": 0})
+    await agent.send_json_to(
+        {"type": "sync", "conversation": conversation, "after_seq": 0}
+    )
     history, _ = await receive_until(agent, of_type("history"))
     assert history["messages"][0]["body"] == "hi"
     await agent.send_json_to({"type": "close", "conversation": conversation})
@@ -178,8 +182,12 @@ async def test_counselor_of_another_site_cannot_touch_the_conversation(site):
     conversation = await start_chat(visitor)
     agent, _, hello = await agent_socket(outsider.user)
     assert hello["queue"] == []
-    expected = {"sync": "not_found", "accept": "forbidden", "close": "forbidden",
-                "read": "forbidden"}
+    expected = {
+        "sync": "not_found",
+        "accept": "forbidden",
+        "close": "forbidden",
+        "read": "forbidden",
+    }
     for kind, code in expected.items():
         frame = {"type": kind, "conversation": conversation, "after_seq": 0, "seq": 1}
         await agent.send_json_to(frame)
@@ -225,7 +233,9 @@ async def test_malformed_frames_get_errors_and_the_socket_survives(site):
 async def test_long_message_is_refused_and_a_normal_one_passes(site, settings):
     comm, _, _ = await visitor_socket(site)
     limit = settings.CHAT["MAX_TEXT_CHARS"]
-    await comm.send_json_to({"type": "send", "client_id": "c1", "body": "x" * (limit + 1)})
+    await comm.send_json_to(
+        {"type": "send", "client_id": "c1", "body": "x" * (limit + 1)}
+    )
     error, _ = await receive_until(comm, of_type("error"))
     assert error["code"] == "too_long"
     await comm.send_json_to({"type": "send", "client_id": "c2", "body": "x" * limit})
@@ -260,7 +270,7 @@ async def test_flooding_visitor_is_throttled_then_disconnected(site):
     assert limited and acks and len(acks) + len(limited) == 30
     # Every acknowledged message is stored; none that was refused is.
     assert await db(Message.objects.count)() == len(acks)
-    for i in range(200):
+    for _ in range(200):
         await comm.send_to(text_data='{"type": "ping"}')
     output = await comm.receive_output(timeout=5)
     while output["type"] != "websocket.close":

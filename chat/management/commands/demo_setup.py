@@ -46,4 +46,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:9} login: {username} / {password}")
         self.stdout.write("  shop:    http://127.0.0.1:8000/demo/")
         self.stdout.write("  console: http://127.0.0.1:8000/console/")
-        self.stdout.write("  (open the shop at http://localhost:8000/demo/ to chat from another origin)")
+        self.stdout.write("  (http://localhost:8000/demo/ chats from another origin)")
