@@ -58,7 +58,12 @@ class _Outbox:
                 await self._send(items)
             except Exception:  # Redis down: clients resync from the database.
                 log.warning("dropped %d real-time events", len(items), exc_info=True)
-                self._redis = None
+                client, self._redis = self._redis, None
+                if client is not None:
+                    try:
+                        await client.aclose()
+                    except Exception:
+                        log.debug("closing the publisher failed", exc_info=True)
 
     async def _send(self, items: list[Item]) -> None:
         layer = self.layer
