@@ -110,6 +110,7 @@ class ConversationViewSet(
                     client_id=data.validated_data["client_id"],
                     body=data.validated_data["body"],
                     kind=data.validated_data["kind"],
+                    site_ids=frozenset(selectors.counselor_site_ids(counselor)),
                 )
             ]
         )

@@ -61,7 +61,10 @@ def conversation_for_visitor(
         "agent": {"name": assignee.display_name} if assignee else None,
         "last_seq": conversation.last_public_seq,
         "visitor_read_seq": conversation.visitor_read_seq,
-        "agent_read_seq": conversation.agent_read_seq,
+        # Capped: a read marker on an internal note must not reveal that it exists.
+        "agent_read_seq": min(
+            conversation.agent_read_seq, conversation.last_public_seq
+        ),
         "queue_position": queue_position,
         "created_at": _ts(conversation.created_at),
         "closed_at": _ts(conversation.closed_at),

@@ -39,7 +39,9 @@ class Site(models.Model):
     @property
     def origins(self) -> set[str]:
         return {
-            o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()
+            o.strip().rstrip("/").lower()
+            for o in self.allowed_origins.split()
+            if o.strip()
         }
 
 

@@ -68,8 +68,13 @@ def agent_pong(counselor: CounselorProfile) -> dict:
     rows = Conversation.objects.filter(
         assignee=counselor, status__in=Conversation.OPEN_STATUSES
     ).values("pk", "last_seq", "status", "visitor_read_seq")
+    queued = conversations_visible_to(counselor).filter(
+        status=Conversation.Status.QUEUED
+    )
     return {
         "type": "pong",
+        # A console whose queue length differs asks for a fresh `hello`.
+        "queue": queued.count(),
         "conversations": {
             str(r["pk"]): {
                 "last_seq": r["last_seq"],

@@ -106,6 +106,7 @@ class AgentConsumer(JsonSocket):
                 body=body,
                 kind=kind,
                 payload=payload,
+                site_ids=frozenset(self.site_ids),
             )
         )
         if result.error:

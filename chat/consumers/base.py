@@ -84,13 +84,13 @@ class JsonSocket(AsyncWebsocketConsumer):
             frame["ref"] = ref
         await self.send_json(frame)
 
-    async def flood(self, code: str, message: str) -> bool:
+    async def flood(self, code: str, message: str, ref=None) -> bool:
         """Count a violation; close the socket once a client keeps flooding."""
         self.violations += 1
         if self.violations > settings.CHAT["FLOOD_CLOSE_AFTER"]:
             await self.close(code=CLOSE_FLOOD)
             return True
-        await self.send_error(code, message)
+        await self.send_error(code, message, ref)
         return False
 
     async def receive(self, text_data=None, bytes_data=None):

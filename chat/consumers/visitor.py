@@ -135,7 +135,7 @@ class VisitorConsumer(JsonSocket):
         cid = F.client_id(data)
         body = F.message_body(data)
         if not self.message_bucket.take():
-            await self.flood("rate_limited", "You are sending too fast.")
+            await self.flood("rate_limited", "You are sending too fast.", cid)
             return
         if self.conversation_id is None or self.status == Conversation.Status.CLOSED:
             conversation, _ = await db(conv_service.conversation_start)(visitor=visitor)

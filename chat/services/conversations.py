@@ -104,6 +104,8 @@ def conversation_accept(
     with transaction.atomic():
         conversation = _locked(conversation_id)
         _check_counselor_site(counselor, conversation)
+        if conversation.status == Conversation.Status.CLOSED:
+            raise ServiceError("closed", "This conversation is closed.")
         if conversation.status != Conversation.Status.QUEUED:
             if conversation.assignee_id == counselor.pk:
                 return conversation
@@ -265,12 +267,19 @@ def conversation_mark_read(
             "type": "read",
             "conversation": conversation.pk,
             "reader": reader,
-            "seq": seq,
         }
-        groups = [events.visitor_group(conversation.visitor_id)]
+        # The visitor's copy is capped so a read note does not reveal itself.
+        frames = [
+            (
+                events.visitor_group(conversation.visitor_id),
+                {**frame, "seq": min(seq, conversation.last_public_seq)},
+            )
+        ]
         if conversation.assignee_id:
-            groups.append(events.agent_group(conversation.assignee_id))
-        realtime.publish_many((g, frame) for g in groups)
+            frames.append(
+                (events.agent_group(conversation.assignee_id), {**frame, "seq": seq})
+            )
+        realtime.publish_many(frames)
         return seq
 
 

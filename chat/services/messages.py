@@ -41,6 +41,8 @@ class SendItem:
     kind: str = Message.Kind.TEXT
     payload: dict | None = None
     sender_name: str = ""
+    # For counselors: the sites they serve (None = trusted caller, e.g. system).
+    site_ids: frozenset[int] | None = None
 
 
 @dataclass(slots=True)
@@ -60,6 +62,8 @@ def _refuse(item: SendItem, conversation: Conversation | None) -> tuple | None:
         if conversation.visitor_id != item.sender_id:
             return ("not_found", "No such conversation.")
     elif item.sender_kind == Message.Sender.AGENT:
+        if item.site_ids is not None and conversation.site_id not in item.site_ids:
+            return ("not_found", "No such conversation.")
         if (
             conversation.assignee_id != item.sender_id
             and item.kind != Message.Kind.NOTE

@@ -164,3 +164,45 @@ def test_racing_starts_make_one_open_conversation(site):
         t.join()
     assert len(set(ids)) == 1
     assert Conversation.objects.filter(visitor=visitor).count() == 1
+
+
+def test_counselor_may_note_on_own_site(site, online_counselor):
+    colleague = online_counselor()
+    conversation, _ = conversation_start(visitor=VisitorFactory(site=site))
+    assert conversation.assignee_id == colleague.pk
+    helper = online_counselor()
+    (result,) = messages_append(
+        items=[
+            SendItem(
+                conversation.pk,
+                "agent",
+                helper.pk,
+                "n1",
+                "tip",
+                kind="note",
+                site_ids=frozenset({site.pk}),
+            )
+        ]
+    )
+    assert result.message.seq == 1
+
+
+def test_counselor_of_another_site_may_not_note(site, online_counselor):
+    online_counselor()
+    conversation, _ = conversation_start(visitor=VisitorFactory(site=site))
+    outsider = online_counselor()
+    (result,) = messages_append(
+        items=[
+            SendItem(
+                conversation.pk,
+                "agent",
+                outsider.pk,
+                "n1",
+                "peek",
+                kind="note",
+                site_ids=frozenset({site.pk + 1000}),
+            )
+        ]
+    )
+    assert result.error[0] == "not_found"
+    assert Message.objects.count() == 0

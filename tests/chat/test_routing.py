@@ -186,3 +186,13 @@ def test_second_start_while_queued_reuses_conversation(visitor):
 
 def test_routing_dispatch_is_a_no_op_on_empty_queue(site):
     assert routing_dispatch(site_id=site.pk) == []
+
+
+def test_accepting_a_closed_chat_says_closed(site, online_counselor):
+    Site.objects.filter(pk=site.pk).update(routing=Site.Routing.MANUAL)
+    counselor = online_counselor()
+    conversation, _ = conversation_start(visitor=VisitorFactory(site=site))
+    conversation_close(conversation_id=conversation.pk, visitor=conversation.visitor)
+    with pytest.raises(ServiceError) as exc:
+        conversation_accept(conversation_id=conversation.pk, counselor=counselor)
+    assert exc.value.code == "closed"

@@ -197,7 +197,7 @@ async def test_counselor_of_another_site_cannot_touch_the_conversation(site):
         {"type": "send", "conversation": conversation, "client_id": "z", "body": "hi"}
     )
     error, _ = await receive_until(agent, of_type("error"))
-    assert error["code"] == "not_assignee"
+    assert error["code"] == "not_found"
     await agent.disconnect()
     await visitor.disconnect()
 
@@ -286,3 +286,44 @@ async def test_ordinary_pace_is_not_throttled(site):
         ack, skipped = await receive_until(comm, of_type("ack", client_id=f"m{i}"))
         assert not any(f["type"] == "error" for f in skipped)
     await comm.disconnect()
+
+
+async def test_allowed_origin_matches_whatever_its_case(site):
+    site.allowed_origins = "https://Shop.Example.com/"
+    await db(site.save)()
+    comm, code, _ = await visitor_socket(site, origin="https://shop.example.com")
+    assert code is None
+    await comm.disconnect()
+
+
+async def test_read_marker_on_a_note_is_capped_for_the_visitor(site):
+    from chat.services.conversations import conversation_mark_read
+
+    counselor = await db(CounselorFactory)(sites=[site])
+    agent, _, _ = await agent_socket(counselor.user)
+    await agent.send_json_to({"type": "status", "status": "online"})
+    await receive_until(agent, of_type("status"))
+    visitor, _, _ = await visitor_socket(site)
+    conversation = await start_chat(visitor)
+    await agent.send_json_to(
+        {
+            "type": "send",
+            "conversation": conversation,
+            "client_id": "n",
+            "kind": "note",
+            "body": "internal",
+        }
+    )
+    await receive_until(agent, of_type("ack", client_id="n"))
+    await db(conversation_mark_read)(
+        conversation_id=conversation, seq=2, counselor=counselor
+    )
+    read, _ = await receive_until(visitor, of_type("read"))
+    assert read["seq"] == 1
+    agent_read, _ = await receive_until(agent, of_type("read"))
+    assert agent_read["seq"] == 2
+    await visitor.send_json_to({"type": "ping"})
+    pong, _ = await receive_until(visitor, of_type("pong"))
+    assert pong["conversation"]["agent_read_seq"] == 1
+    await visitor.disconnect()
+    await agent.disconnect()
