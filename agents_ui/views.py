@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from chat.models import Site
 from chat.selectors import counselor_for_user
@@ -33,6 +34,7 @@ def console(request):
         "me": {"id": counselor.pk, "name": counselor.display_name},
         "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],
         "maxTextChars": settings.CHAT["MAX_TEXT_CHARS"],
+        "loginUrl": reverse("agents_ui:login"),
     }
     return render(request, "agents_ui/console.html", {"config": config})
 
