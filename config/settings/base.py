@@ -104,7 +104,8 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which kills idle
-                # subscribers; see FINDINGS.md and tests/chat/test_idle.py.
+                # subscribers of the core layer; see FINDINGS.md and the idle tests in
+                # tests/chat/test_consumers.py and tests/chat/test_multiprocess.py.
                 "hosts": [
                     {
                         "address": REDIS_URL,
