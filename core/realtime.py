@@ -57,7 +57,7 @@ class _Outbox:
             try:
                 await self._send(items)
             except Exception:  # Redis down: clients resync from the database.
-                log.warning("dropped %d real-time events (Redis unavailable)", len(items))
+                log.warning("dropped %d events: Redis unavailable", len(items))
                 log.debug("publish failure", exc_info=True)
                 client, self._redis = self._redis, None
                 if client is not None:

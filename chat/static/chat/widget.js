@@ -181,6 +181,8 @@
     pending: new Map(), // client_id -> {client_id, body, created_at, failed}
     syncing: false,
     syncAgain: false,
+    holdSends: false, // after a rate-limit refusal, until the retry
+    resyncAfterHold: false,
     readSent: 0,
     typingOn: false,
     typingSentAt: 0,
@@ -431,19 +433,30 @@
 
     error(frame) {
       const item = frame.ref != null ? state.pending.get(String(frame.ref)) : null;
-      if (frame.ref === "sync") {
+      if (frame.code === "rate_limited") {
+        showNotice(t("error_rate"));
+        // Refused unexecuted (the ref names the send, or nothing for the frame
+        // budget). Sends are idempotent by client_id, so every unacknowledged one is
+        // simply sent again a little later, and new ones wait for that, so that none
+        // overtakes a refused one.
+        clearTimeout(timers.rateRetry);
+        state.holdSends = true;
+        // Without a ref the refused frame may have been our `sync`.
+        if (frame.ref == null) state.resyncAfterHold = true;
+        timers.rateRetry = setTimeout(() => {
+          state.holdSends = false;
+          if (state.resyncAfterHold) {
+            state.resyncAfterHold = false;
+            state.syncing = false;
+            requestSync();
+          }
+          for (const p of state.pending.values()) if (!p.failed) transmit(p);
+        }, RATE_RETRY_MS);
+      } else if (frame.ref === "sync") {
         state.syncing = false;
         if (frame.code === "not_found") forgetConversation();
       } else if (item) {
         refuseSend(item, frame);
-      } else if (frame.code === "rate_limited") {
-        showNotice(t("error_rate"));
-        // Which frame was refused is not said; sends are idempotent by client_id,
-        // so every unacknowledged one is simply sent again a little later.
-        clearTimeout(timers.rateRetry);
-        timers.rateRetry = setTimeout(() => {
-          for (const p of state.pending.values()) if (!p.failed) transmit(p);
-        }, RATE_RETRY_MS);
       } else if (frame.code === "too_large") {
         showNotice(t("error_too_long"));
       }
@@ -582,7 +595,8 @@
   }
 
   function transmit(item) {
-    if (!state.ready) return; // sent from the outbox after the next `hello`
+    // Not now: sent from the outbox after the next `hello`, or by the rate retry.
+    if (!state.ready || state.holdSends) return;
     send({ type: "send", client_id: item.client_id, body: item.body, ref: item.client_id });
   }
 
