@@ -5,12 +5,12 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import translation
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat.widget_strings import widget_catalog
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=300)
 def widget_loader(request):
     """The embeddable loader, served at a stable top-level URL (`/widget.js`)."""
@@ -21,7 +21,7 @@ def widget_loader(request):
     return response
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=300)
 def widget_strings(request):
     """The widget's strings in the language asked for (ko/en), via Django i18n."""
@@ -33,7 +33,7 @@ def widget_strings(request):
     return response
 
 
-@require_GET
+@require_safe
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

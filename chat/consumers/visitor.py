@@ -7,9 +7,11 @@ reaches their own conversations: every lookup is keyed by the visitor resumed he
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from django.conf import settings
+from django.utils import timezone
 
 from chat import events
 from chat.consumers import frames as F
@@ -24,6 +26,15 @@ from core.ratelimit import TokenBucket
 
 # Sockets of each visitor in this process: "away" only when the last one leaves.
 _local_sockets: dict[int, int] = {}
+
+
+async def mark_away_later(conversation_id: int, visitor, left_at) -> None:
+    await asyncio.sleep(settings.CHAT["VISITOR_AWAY_GRACE_SECONDS"])
+    if _local_sockets.get(visitor.pk):
+        return
+    await db(conv_service.conversation_visitor_away)(
+        conversation_id=conversation_id, visitor=visitor, left_at=left_at
+    )
 
 
 class VisitorConsumer(JsonSocket):
@@ -58,8 +69,10 @@ class VisitorConsumer(JsonSocket):
             return
         _local_sockets.pop(visitor.pk, None)
         if self.conversation_id and self.status == Conversation.Status.ACTIVE:
-            await db(conv_service.conversation_visitor_away)(
-                conversation_id=self.conversation_id, visitor=visitor
+            # Page navigations reconnect at once: only a visitor still gone after the
+            # grace is "away". The task outlives this consumer.
+            asyncio.get_running_loop().create_task(
+                mark_away_later(self.conversation_id, visitor, timezone.now())
             )
 
     def on_meta(self, meta: dict) -> None:

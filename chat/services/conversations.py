@@ -223,11 +223,19 @@ def conversations_requeue_for(
     return ids
 
 
-def conversation_visitor_away(*, conversation_id: int, visitor: Visitor) -> None:
-    """The visitor left mid-chat: an active conversation now waits for them."""
+def conversation_visitor_away(
+    *, conversation_id: int, visitor: Visitor, left_at: datetime | None = None
+) -> None:
+    """The visitor left mid-chat: an active conversation now waits for them.
+    Nothing happens if the visitor resumed (on any process) after `left_at`."""
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.visitor_id != visitor.pk:
+            return
+        if (
+            left_at
+            and Visitor.objects.filter(pk=visitor.pk, last_seen_at__gt=left_at).exists()
+        ):
             return
         if conversation.status != Conversation.Status.ACTIVE:
             return

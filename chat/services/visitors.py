@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 
 from chat.models import Site, Visitor
 
@@ -39,7 +40,11 @@ def visitor_resume(
     """Return (visitor, created): the token's visitor, or a new one."""
     visitor = visitor_from_token(site=site, token=token) if token else None
     if visitor is not None:
-        updates = {"user_agent": user_agent[:300], "ip": ip}
+        updates = {
+            "user_agent": user_agent[:300],
+            "ip": ip,
+            "last_seen_at": timezone.now(),
+        }
         if language:
             updates["language"] = language[:10]
         Visitor.objects.filter(pk=visitor.pk).update(**updates)

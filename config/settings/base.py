@@ -95,6 +95,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded demo: the message writer thread and the ORM thread both write;
+    # IMMEDIATE transactions wait for the lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=20
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -168,6 +174,9 @@ CHAT = {
     "HEARTBEAT_SECONDS": env_int("CHAT_HEARTBEAT_SECONDS", 20),
     # A counselor unseen for longer than this has their chats requeued.
     "PRESENCE_GRACE_SECONDS": env_int("CHAT_PRESENCE_GRACE_SECONDS", 60),
+    # A visitor whose socket closed is "away" only if they have not resumed within
+    # this many seconds (page navigations reconnect at once).
+    "VISITOR_AWAY_GRACE_SECONDS": env_int("CHAT_VISITOR_AWAY_GRACE_SECONDS", 15),
     "MAX_FRAME_BYTES": env_int("CHAT_MAX_FRAME_BYTES", 16_384),
     "MAX_TEXT_CHARS": env_int("CHAT_MAX_TEXT_CHARS", 4_000),
     # Token buckets: (refill per second, burst).

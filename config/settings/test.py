@@ -11,7 +11,7 @@ from .base import CHAT  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
-CHAT = {**CHAT, "HEARTBEAT_SECONDS": 2}
+CHAT = {**CHAT, "HEARTBEAT_SECONDS": 2, "VISITOR_AWAY_GRACE_SECONDS": 0.3}
 # Worker threads (sync_to_async, the message writer) must not keep connections open
 # past a test, or the test database cannot be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

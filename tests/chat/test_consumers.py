@@ -381,3 +381,23 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
     assert message["message"]["body"] == "still here"
     await visitor.disconnect()
     await agent.disconnect()
+
+
+async def test_visitor_navigating_to_another_page_is_not_marked_away(setup, settings):
+    settings.CHAT = {**settings.CHAT, "VISITOR_AWAY_GRACE_SECONDS": 1.0}
+    site, counselor = setup
+    agent, _, _ = await agent_socket(counselor.user)
+    await online(agent)
+    visitor, _, hello = await visitor_socket(site)
+    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
+    ack, _ = await receive_until(visitor, of_type("ack"))
+    await receive_until(
+        visitor, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
+    )
+    await visitor.disconnect()
+    next_page, _, _ = await visitor_socket(site, token=hello["visitor"]["token"])
+    await asyncio.sleep(1.5)
+    status = await db(lambda: Conversation.objects.get(pk=ack["conversation"]).status)()
+    assert status == "active"
+    await next_page.disconnect()
+    await agent.disconnect()

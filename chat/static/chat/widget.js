@@ -272,6 +272,14 @@
     let delay = base / 2 + (Math.random() * base) / 2;
     if (code === 4429) delay = Math.max(delay, BACKOFF_MAX_MS); // closed for flooding
     timers.reconnect = setTimeout(connect, delay);
+    // A refused handshake (unknown key, origin not allowed) looks like a network
+    // error to the browser; say once where to look.
+    if (!state.everReady && state.attempt === 4) {
+      console.warn(
+        `LiveChat: cannot connect to ${ORIGIN}. Check data-site-key and that ` +
+          `${location.origin} is an allowed origin of the site.`
+      );
+    }
   }
 
   function reconnectNow() {
