@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from chat import events
 from chat.models import Conversation, CounselorProfile
-from chat.services.routing import queue_position
+from chat.services.routing import presence_cutoff, queue_position
 
 
 def counselor_for_user(user) -> CounselorProfile | None:
@@ -34,6 +35,7 @@ def agent_hello(counselor: CounselorProfile) -> dict:
         .filter(status=Conversation.Status.QUEUED)
         .order_by("queued_at", "pk")[:200]
     )
+    cutoff = presence_cutoff(timezone.now())
     colleagues = (
         CounselorProfile.objects.filter(sites__in=counselor.sites.all())
         .exclude(pk=counselor.pk)
@@ -59,7 +61,16 @@ def agent_hello(counselor: CounselorProfile) -> dict:
             for c in queue
         ],
         "colleagues": [
-            {"id": c.pk, "name": c.display_name, "status": c.status} for c in colleagues
+            {
+                "id": c.pk,
+                "name": c.display_name,
+                "status": c.status,
+                # Online and seen within the grace: a transfer to them will be taken.
+                "online": c.status == CounselorProfile.Status.ONLINE
+                and c.last_seen_at is not None
+                and c.last_seen_at >= cutoff,
+            }
+            for c in colleagues
         ],
     }
 

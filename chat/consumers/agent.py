@@ -48,6 +48,11 @@ class AgentConsumer(JsonSocket):
         await db(counselor_seen)(counselor_id=self.counselor.pk)
         await self.send_json(await db(self._hello)())
 
+    def _session_alive(self) -> bool:
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        return bool(key) and session.exists(key)
+
     def _hello(self) -> dict:
         self.counselor.refresh_from_db()
         frame = selectors.agent_hello(self.counselor)
@@ -59,6 +64,9 @@ class AgentConsumer(JsonSocket):
         pass  # presence expires by heartbeat; a reconnect within the grace keeps chats
 
     async def frame_ping(self, data: dict):
+        if not await db(self._session_alive)():
+            await self.close(code=CLOSE_FORBIDDEN)  # logged out elsewhere
+            return
         await db(counselor_seen)(counselor_id=self.counselor.pk)
         await self.send_json(await db(selectors.agent_pong)(self.counselor))
         await maybe_sweep()

@@ -327,3 +327,15 @@ async def test_read_marker_on_a_note_is_capped_for_the_visitor(site):
     assert pong["conversation"]["agent_read_seq"] == 1
     await visitor.disconnect()
     await agent.disconnect()
+
+
+async def test_console_socket_of_a_logged_out_session_is_closed(site):
+    from django.contrib.sessions.models import Session
+
+    counselor = await db(CounselorFactory)(sites=[site])
+    comm, _, _ = await agent_socket(counselor.user)
+    await still_alive(comm)  # allow: a live session keeps its socket
+    await db(Session.objects.all().delete)()  # logout removes the session
+    await comm.send_json_to({"type": "ping"})
+    output = await comm.receive_output(timeout=5)
+    assert (output["type"], output["code"]) == ("websocket.close", 4403)
