@@ -1,12 +1,15 @@
 """Create (or refresh) the demo site, a counselor and a manager; print the logins."""
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from chat.models import CounselorProfile, Site, Team
 
-DEFAULT_ORIGINS = "http://127.0.0.1:8000 http://localhost:8000"
+PORT = os.environ.get("PORT", "8000")
+DEFAULT_ORIGINS = f"http://127.0.0.1:{PORT} http://localhost:{PORT}"
 
 
 class Command(BaseCommand):
@@ -44,6 +47,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  allowed origins: {', '.join(site.origins)}")
         for username, role in logins:
             self.stdout.write(f"  {role:9} login: {username} / {password}")
-        self.stdout.write("  shop:    http://127.0.0.1:8000/demo/")
-        self.stdout.write("  console: http://127.0.0.1:8000/console/")
-        self.stdout.write("  (http://localhost:8000/demo/ chats from another origin)")
+        self.stdout.write(f"  shop:    http://127.0.0.1:{PORT}/demo/")
+        self.stdout.write(f"  console: http://127.0.0.1:{PORT}/console/")
+        self.stdout.write(
+            f"  (http://localhost:{PORT}/demo/ chats from another origin)"
+        )
