@@ -34,6 +34,23 @@ async def online(comm):
     await receive_until(comm, of_type("status", status="online"))
 
 
+async def live_chat(site, counselor):
+    """An online counselor and a visitor whose first message the counselor has got.
+    Returns (agent, visitor, conversation id, visitor hello)."""
+    agent, _, _ = await agent_socket(counselor.user)
+    await online(agent)
+    visitor, _, hello = await visitor_socket(site)
+    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
+    ack, _ = await receive_until(visitor, of_type("ack"))
+    await receive_until(agent, of_type("message"))
+    await receive_until(visitor, assigned)
+    return agent, visitor, ack["conversation"], hello
+
+
+def assigned(frame):
+    return frame["type"] == "conversation" and frame["reason"] == "assigned"
+
+
 async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
     site, counselor = setup
     agent, _, hello = await agent_socket(counselor.user)
@@ -165,17 +182,9 @@ async def test_queue_position_and_manual_accept(setup):
 
 async def test_typing_and_read_receipts_cross_over(setup):
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, _ = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    conversation_id = ack["conversation"]
-    await receive_until(agent, of_type("message"))
-    # The visitor socket learns the assignee from the published conversation frame.
-    await receive_until(
-        visitor, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
-    )
+    # live_chat waits for the `assigned` frame: the visitor socket learns the
+    # assignee from it, so typing has somewhere to go.
+    agent, visitor, conversation_id, _ = await live_chat(site, counselor)
     await visitor.send_json_to({"type": "typing", "typing": True})
     typing, _ = await receive_until(agent, of_type("typing"))
     assert typing == {
@@ -200,13 +209,7 @@ async def test_typing_and_read_receipts_cross_over(setup):
 
 async def test_internal_note_never_reaches_the_visitor(setup):
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, _ = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    conversation_id = ack["conversation"]
-    await receive_until(agent, of_type("message"))
+    agent, visitor, conversation_id, _ = await live_chat(site, counselor)
     await agent.send_json_to(
         {
             "type": "send",
@@ -242,12 +245,8 @@ async def test_internal_note_never_reaches_the_visitor(setup):
 
 async def test_card_message_is_validated_and_delivered(setup):
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, _ = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "bag?"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(agent, of_type("message"))
+    agent, visitor, conversation_id, _ = await live_chat(site, counselor)
+    ack = {"conversation": conversation_id}
     card = {"title": "Tote bag", "url": "javascript:alert(1)"}
     await agent.send_json_to(
         {
@@ -301,14 +300,7 @@ async def test_close_by_counselor_tells_the_visitor(setup):
 
 async def test_visitor_leaving_puts_chat_in_waiting_and_return_alerts(setup):
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, hello = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(
-        visitor, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
-    )
+    agent, visitor, conversation_id, hello = await live_chat(site, counselor)
     await visitor.disconnect()
     away, _ = await receive_until(
         agent, lambda f: f["type"] == "conversation" and f["reason"] == "visitor_away"
@@ -362,12 +354,8 @@ async def test_transfer_moves_the_chat_to_a_colleague(setup):
 async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
     """redis-py 8 defaults to a 5 s socket timeout (FINDINGS.md): idle must survive."""
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, _ = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(agent, of_type("message"))
+    agent, visitor, conversation_id, _ = await live_chat(site, counselor)
+    ack = {"conversation": conversation_id}
     await asyncio.sleep(6.5)
     await agent.send_json_to(
         {
@@ -386,14 +374,8 @@ async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
 async def test_visitor_navigating_to_another_page_is_not_marked_away(setup, settings):
     settings.CHAT = {**settings.CHAT, "VISITOR_AWAY_GRACE_SECONDS": 1.0}
     site, counselor = setup
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, hello = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(
-        visitor, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
-    )
+    agent, visitor, conversation_id, hello = await live_chat(site, counselor)
+    ack = {"conversation": conversation_id}
     await visitor.disconnect()
     next_page, _, _ = await visitor_socket(site, token=hello["visitor"]["token"])
     await asyncio.sleep(1.5)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,20 +26,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS
+from tests.support.servers import free_port as support_free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 HOST = "127.0.0.1"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _port_range() -> range:
@@ -49,21 +40,8 @@ def _port_range() -> range:
     return range(int(low), int(high or low) + 1)
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-        return True
-
-
 def free_port() -> int:
-    for port in _port_range():
-        if _port_free(port):
-            return port
-    raise RuntimeError(f"no free port in {_port_range()} (set E2E_PORTS)")
+    return support_free_port(_port_range())
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,32 +23,21 @@ import pytest
 import websockets
 from playwright.async_api import async_playwright, expect
 
+from tests.support.servers import CHROMIUM_ARGS
+from tests.support.servers import free_port as support_free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 PORTS = range(8112, 8120)  # 8111-8119 are this module's; 8111 is left for a dev server
 HEARTBEAT = 3  # short, so dead-socket and pong-resync tests finish in seconds
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = '<img src=x onerror="window.__xss=1"> and <b>bold</b>'
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 8112-8119")
+    try:
+        return support_free_port(PORTS)
+    except RuntimeError:
+        pytest.skip("no free port in 8112-8119")
 
 
 class Server:

@@ -40,6 +40,27 @@ def port_free(port: int) -> bool:
         return True
 
 
+def free_port(ports: range) -> int:
+    for port in ports:
+        if port_free(port):
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+# Debian's chromium as Playwright must launch it here (DEVELOPERS.md).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def next_daphne_port() -> int:
     for _ in DAPHNE_PORTS:
         port = next(_daphne_ports)
