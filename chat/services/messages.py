@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat import events
@@ -76,6 +76,72 @@ def _refuse(item: SendItem, conversation: Conversation | None) -> tuple | None:
     return None
 
 
+@dataclass(slots=True)
+class _ConversationRow:
+    """What the write path needs of a locked conversation (no model instances:
+    this is the hot path, see bench/append_cost.py)."""
+
+    pk: int
+    site_id: int
+    visitor_id: int
+    assignee_id: int | None
+    status: str
+    last_seq: int
+    last_public_seq: int
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _lock_conversations(cursor, conv_ids: list[int]) -> dict[int, _ConversationRow]:
+    sql = (
+        "SELECT id, site_id, visitor_id, assignee_id, status, last_seq, "
+        "last_public_seq FROM chat_conversation "
+        f"WHERE id IN ({_marks(conv_ids)}) ORDER BY id"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    cursor.execute(sql, conv_ids)
+    return {row[0]: _ConversationRow(*row) for row in cursor.fetchall()}
+
+
+def _stored_client_ids(cursor, conv_ids: list[int], client_ids: list[str]) -> dict:
+    """(conversation, sender kind, sender id, client id) -> message id."""
+    cursor.execute(
+        "SELECT conversation_id, sender_kind, sender_id, client_id, id "
+        f"FROM chat_message WHERE conversation_id IN ({_marks(conv_ids)}) "
+        f"AND client_id IN ({_marks(client_ids)})",
+        [*conv_ids, *client_ids],
+    )
+    return {tuple(row[:4]): row[4] for row in cursor.fetchall()}
+
+
+def _save_conversations(cursor, rows: list[_ConversationRow], now: datetime) -> None:
+    if connection.vendor == "postgresql":
+        values = ", ".join(
+            ["(%s::bigint, %s::integer, %s::integer, %s::varchar)"] * len(rows)
+        )
+        params: list = []
+        for row in rows:
+            params += [row.pk, row.last_seq, row.last_public_seq, row.status]
+        cursor.execute(
+            "UPDATE chat_conversation AS c SET last_seq = v.last_seq, "
+            "last_public_seq = v.last_public_seq, status = v.status, "
+            f"last_message_at = %s FROM (VALUES {values}) "
+            "AS v(id, last_seq, last_public_seq, status) WHERE c.id = v.id",
+            [now, *params],
+        )
+        return
+    for row in rows:  # SQLite (the embedded demo): one cheap statement each
+        Conversation.objects.filter(pk=row.pk).update(
+            last_seq=row.last_seq,
+            last_public_seq=row.last_public_seq,
+            status=row.status,
+            last_message_at=now,
+        )
+
+
 def messages_append(
     *, items: list[SendItem], now: datetime | None = None
 ) -> list[SendResult]:
@@ -84,46 +150,30 @@ def messages_append(
     A repeated (conversation, sender, client id) returns the stored message with
     `duplicate=True` and allocates nothing. A visitor writing into a conversation
     that waits for them makes it active again and alerts the assignee.
-    Publishes `message` frames (and `conversation` on such a return) after commit.
+    Locks the conversations (ordered by id) for the transaction; publishes
+    `message` frames (and `conversation` on such a return) after commit.
     """
     now = now or timezone.now()
     results = [SendResult() for _ in items]
     conv_ids = sorted({item.conversation_id for item in items})
-    with transaction.atomic():
-        conversations = {
-            c.pk: c
-            for c in Conversation.objects.select_for_update(of=("self",))
-            .select_related("assignee", "site", "visitor")
-            .filter(pk__in=conv_ids)
-            .order_by("pk")
-        }
-        client_ids = {item.client_id for item in items if item.client_id}
-        stored: dict[tuple, Message] = {}
-        if client_ids:
-            for message in Message.objects.filter(
-                conversation_id__in=conv_ids, client_id__in=client_ids
-            ):
-                key = (
-                    message.conversation_id,
-                    message.sender_kind,
-                    message.sender_id,
-                    message.client_id,
-                )
-                stored[key] = message
+    client_ids = sorted({item.client_id for item in items if item.client_id})
+    with transaction.atomic(), connection.cursor() as cursor:
+        conversations = _lock_conversations(cursor, conv_ids)
+        stored = _stored_client_ids(cursor, conv_ids, client_ids) if client_ids else {}
+        duplicates = Message.objects.in_bulk(
+            [stored[key] for key in _keys(items) if key in stored]
+        )
         fresh: list[Message] = []
-        touched: dict[int, Conversation] = {}
+        batch: dict[tuple, Message] = {}
+        touched: dict[int, _ConversationRow] = {}
         returned: set[int] = set()
         for item, result in zip(items, results, strict=True):
-            conversation = conversations.get(item.conversation_id)
-            key = (
-                item.conversation_id,
-                item.sender_kind,
-                item.sender_id,
-                item.client_id,
-            )
-            if item.client_id and key in stored:
-                result.message, result.duplicate = stored[key], True
+            key = _key(item)
+            if item.client_id and (key in stored or key in batch):
+                message = batch.get(key) or duplicates[stored[key]]
+                result.message, result.duplicate = message, True
                 continue
+            conversation = conversations.get(item.conversation_id)
             refusal = _refuse(item, conversation)
             if refusal:
                 result.error = refusal
@@ -131,7 +181,6 @@ def messages_append(
             conversation.last_seq += 1
             if item.kind != Message.Kind.NOTE:
                 conversation.last_public_seq = conversation.last_seq
-            conversation.last_message_at = now
             if (
                 item.sender_kind == Message.Sender.VISITOR
                 and conversation.status == Conversation.Status.WAITING
@@ -154,24 +203,32 @@ def messages_append(
             touched[conversation.pk] = conversation
             result.message = message
             if item.client_id:
-                stored[key] = message
+                batch[key] = message
         if fresh:
             Message.objects.bulk_create(fresh)
-            Conversation.objects.bulk_update(
-                list(touched.values()),
-                ["last_seq", "last_public_seq", "last_message_at", "status"],
-            )
+            _save_conversations(cursor, list(touched.values()), now)
         frames = []
-        for pk in sorted(returned):
-            frames += events.conversation_frames(
-                conversations[pk], reason="visitor_returned"
-            )
+        if returned:  # rare: the full snapshot for the console's alert
+            for conversation in Conversation.objects.select_related(
+                "assignee", "site", "visitor"
+            ).filter(pk__in=returned):
+                frames += events.conversation_frames(
+                    conversation, reason="visitor_returned"
+                )
         for message in fresh:
             frames += events.message_frames(
                 message, conversations[message.conversation_id]
             )
         realtime.publish_many(frames)
     return results
+
+
+def _key(item: SendItem) -> tuple:
+    return (item.conversation_id, item.sender_kind, item.sender_id, item.client_id)
+
+
+def _keys(items: list[SendItem]) -> list[tuple]:
+    return [_key(item) for item in items if item.client_id]
 
 
 def message_history(
