@@ -8,14 +8,23 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.urls import path  # noqa: E402
 
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.consumers.agent import AgentConsumer  # noqa: E402
+from chat.consumers.visitor import VisitorConsumer  # noqa: E402
 
 # Origins are checked per socket (visitor: the site's allowed origins; counselor:
-# same origin), so no global AllowedHostsOriginValidator here.
+# same origin), so no global AllowedHostsOriginValidator here. Only the counselor
+# socket needs the session: visitors are identified by their signed token, and
+# skipping the session lookup saves a query and memory per visitor connection.
 application = ProtocolTypeRouter(
     {
         "http": ASGIStaticFilesHandler(django_asgi_app),
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": URLRouter(
+            [
+                path("ws/visitor/", VisitorConsumer.as_asgi()),
+                path("ws/agent/", AuthMiddlewareStack(AgentConsumer.as_asgi())),
+            ]
+        ),
     }
 )
