@@ -13,7 +13,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, connections
 
 from chat.services.messages import SendItem, SendResult, messages_append
 
@@ -23,11 +23,17 @@ MAX_BATCH = 500
 
 
 def _write(items: list[SendItem]) -> list[SendResult]:
-    close_old_connections()
+    """One batch. The writer thread keeps its connection for the life of the process
+    (no health-check query per batch); a broken connection is replaced and the batch
+    retried once, which is safe: the transaction either committed or did not, and a
+    committed send is found again by its client id."""
     try:
         return messages_append(items=items)
+    except (OperationalError, InterfaceError):
+        log.warning("writer connection failed; reconnecting", exc_info=True)
+        connections["default"].close()
+        return messages_append(items=items)
     except Exception:
-        # A broken connection must not poison the next batch.
         connections["default"].close()
         raise
 

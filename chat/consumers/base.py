@@ -117,12 +117,19 @@ class JsonSocket(AsyncWebsocketConsumer):
             await self.send_error("unknown_type", f"Unknown frame type '{kind}'.")
             return
         ref = data.get("ref") if isinstance(data.get("ref"), (str, int)) else None
+        if ref is None and isinstance(data.get("client_id"), str):
+            ref = data["client_id"][:64]  # an error about a send names the send
         try:
             await handler(data)
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, ref)
         except ServiceError as exc:
             await self.send_error(exc.code, exc.message, ref)
+        except Exception:
+            # The database or Redis failed under this frame: nothing was acknowledged,
+            # so the client may resend (same client_id); the socket stays open.
+            log.exception("frame %s failed", kind)
+            await self.send_error("unavailable", "Temporarily unavailable; retry.", ref)
 
     async def chat_frame(self, event):
         meta = event.get("meta")
