@@ -343,7 +343,7 @@ async def test_console_socket_of_a_logged_out_session_is_closed(site):
 
 async def test_a_refused_send_names_its_client_id(site):
     comm, _, _ = await visitor_socket(site)
-    await comm.send_json_to({"type": "send", "client_id": "c9", "body": "x" * 99_999})
+    await comm.send_json_to({"type": "send", "client_id": "c9", "body": "x" * 4_001})
     error, _ = await receive_until(comm, of_type("error"))
     assert (error["code"], error.get("ref")) == ("too_long", "c9")
     await comm.disconnect()
