@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -28,3 +29,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything imported so far lives as long as the process: keep it out of the
+# collector's full scans, which with thousands of sockets paused the server for
+# hundreds of ms (bench/relay.py --gc-freeze, docs/benchmarks.md).
+gc.freeze()
