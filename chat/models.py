@@ -170,6 +170,8 @@ class Message(models.Model):
         TEXT = "text", _("Text")
         CARD = "card", _("Card")
         FORM = "form", _("Form")
+        # The visitor's answer to a form; payload {"form_seq", "lead", "fields"}.
+        FORM_REPLY = "form_reply", _("Form reply")
         NOTE = "note", _("Internal note")
 
     conversation = models.ForeignKey(

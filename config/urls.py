@@ -9,5 +9,6 @@ urlpatterns = [
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
     path("", include("chat.urls")),
+    path("", include("leads.urls")),
     path("", include("agents_ui.urls")),
 ]

@@ -16,6 +16,7 @@ from chat.services.messages import SendItem, message_history
 from chat.services.presence import counselor_seen, counselor_set_status, presence_sweep
 from chat.writer import get_writer
 from core import realtime
+from leads.services.chatforms import lead_form_send
 
 SWEEP_EVERY_SECONDS = 10
 _last_sweep = [0.0]
@@ -93,6 +94,15 @@ class AgentConsumer(JsonSocket):
     async def frame_send(self, data: dict):
         kind = data.get("kind", Message.Kind.TEXT)
         payload = None
+        if kind == "lead_form":
+            # The site's configured lead form, built on the server (leads app).
+            result = await db(lead_form_send)(
+                counselor=self.counselor,
+                conversation_id=F.req_int(data, "conversation"),
+                client_id=F.client_id(data),
+            )
+            await self._ack(data["client_id"], result)
+            return
         if kind == Message.Kind.CARD:
             payload = F.card_payload(data)
             body = payload["title"]
@@ -102,7 +112,9 @@ class AgentConsumer(JsonSocket):
         elif kind in (Message.Kind.TEXT, Message.Kind.NOTE):
             body = F.message_body(data)
         else:
-            raise F.FrameError("bad_kind", "kind must be text, card, form or note.")
+            raise F.FrameError(
+                "bad_kind", "kind must be text, card, form, lead_form or note."
+            )
         cid = F.client_id(data)
         result = await get_writer().submit(
             SendItem(
@@ -117,6 +129,9 @@ class AgentConsumer(JsonSocket):
                 site_ids=frozenset(self.site_ids),
             )
         )
+        await self._ack(cid, result)
+
+    async def _ack(self, cid: str, result) -> None:
         if result.error:
             raise F.FrameError(*result.error)
         message = result.message

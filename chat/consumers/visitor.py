@@ -22,7 +22,12 @@ from chat.services.messages import SendItem, message_history
 from chat.services.visitors import site_by_key, visitor_resume, visitor_token
 from chat.writer import get_writer
 from core import realtime
+from core.errors import ServiceError
 from core.ratelimit import TokenBucket
+from leads import events as lead_events
+from leads.forms import FormInvalid
+from leads.services.availability import availability_payload_cached
+from leads.services.chatforms import form_reply_submit
 
 # Sockets of each visitor in this process: "away" only when the last one leaves.
 _local_sockets: dict[int, int] = {}
@@ -105,7 +110,9 @@ class VisitorConsumer(JsonSocket):
         _local_sockets[self.visitor.pk] = _local_sockets.get(self.visitor.pk, 0) + 1
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
+        await self.join(lead_events.site_visitors_group(self.site.pk))
         snapshot = await db(self._snapshot)()
+        availability = await db(availability_payload_cached)(self.site)
         await self.send_json(
             {
                 "type": "hello",
@@ -115,6 +122,7 @@ class VisitorConsumer(JsonSocket):
                     "new": created,
                 },
                 "conversation": snapshot,
+                "availability": availability,
                 "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],
                 "limits": {
                     "max_text_chars": settings.CHAT["MAX_TEXT_CHARS"],
@@ -242,6 +250,58 @@ class VisitorConsumer(JsonSocket):
     async def frame_ping(self, data: dict):
         """Heartbeat: the answer carries the latest seq, so a client that missed a
         frame (Redis restart, process death) sees the gap and syncs."""
+        self.require_visitor()
+        snapshot, availability = await db(self._pong)()
+        await self.send_json(
+            {"type": "pong", "conversation": snapshot, "availability": availability}
+        )
+
+    def _pong(self) -> tuple[dict | None, dict]:
+        return self._snapshot(), availability_payload_cached(self.site)
+
+    async def frame_form_submit(self, data: dict):
+        """An in-chat lead form filled in: a lead, then a `form_reply` message."""
         visitor = self.require_visitor()
-        snapshot = await db(self._snapshot)() if visitor else None
-        await self.send_json({"type": "pong", "conversation": snapshot})
+        cid = F.client_id(data)
+        conversation_id = F.req_int(data, "conversation")
+        form_seq = F.req_int(data, "form_seq", minimum=1)
+        if not self.message_bucket.take():
+            await self.flood("rate_limited", "You are sending too fast.", cid)
+            return
+        try:
+            result, lead = await db(form_reply_submit)(
+                visitor=visitor,
+                conversation_id=conversation_id,
+                form_seq=form_seq,
+                values=data.get("values"),
+                consent=data.get("consent"),
+                client_id=cid,
+                ip=(self.scope.get("client") or [None])[0],
+                user_agent=(header(self.scope, b"user-agent") or "")[:300],
+            )
+        except FormInvalid as invalid:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "invalid_form",
+                    "message": "Some fields need attention.",
+                    "client_id": cid,
+                    "fields": invalid.errors,
+                }
+            )
+            return
+        except ServiceError as exc:
+            raise F.FrameError(exc.code, exc.message) from None
+        message = result.message
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": cid,
+                "conversation": message.conversation_id,
+                "id": message.pk,
+                "seq": message.seq,
+                "created_at": message.created_at.isoformat(),
+                "duplicate": result.duplicate,
+                "lead": lead_events.lead_receipt(lead, duplicate=result.duplicate),
+            }
+        )

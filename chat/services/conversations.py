@@ -21,6 +21,7 @@ from chat.services.routing import (
 )
 from core import realtime
 from core.errors import ServiceError
+from leads.services.availability import availability_refresh
 
 
 def open_conversation(*, visitor: Visitor) -> Conversation | None:
@@ -88,6 +89,8 @@ def conversation_start(
         return existing, False
     routing_dispatch(site_id=visitor.site_id, now=now)
     conversation.refresh_from_db()
+    # A longer queue may push the expected wait past the site's limit.
+    availability_refresh(site_ids=[visitor.site_id], now=now)
     return conversation, True
 
 
@@ -146,6 +149,7 @@ def conversation_close(
             frames.append(events.queue_frame(conversation, op="remove", position=None))
         realtime.publish_many(frames)
     routing_dispatch(site_id=conversation.site_id, now=now)
+    availability_refresh(site_ids=[conversation.site_id], now=now)
     return conversation
 
 

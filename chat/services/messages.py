@@ -20,7 +20,8 @@ from chat.models import Conversation, Message
 from core import realtime
 
 SENDER_CAN_POST = {
-    Message.Sender.VISITOR: {Message.Kind.TEXT},
+    # Form replies come only through leads.services.chatforms (validated there).
+    Message.Sender.VISITOR: {Message.Kind.TEXT, Message.Kind.FORM_REPLY},
     Message.Sender.AGENT: {
         Message.Kind.TEXT,
         Message.Kind.CARD,

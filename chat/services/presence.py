@@ -13,6 +13,7 @@ from chat.services.conversations import conversations_requeue_for
 from chat.services.routing import presence_cutoff, routing_dispatch
 from core import realtime
 from core.errors import ServiceError
+from leads.services.availability import availability_refresh
 
 
 def counselor_seen(*, counselor_id: int, now: datetime | None = None) -> None:
@@ -37,9 +38,12 @@ def counselor_set_status(
         realtime.publish(
             events.agent_group(counselor.pk), {"type": "status", "status": status}
         )
+    site_ids = list(counselor.sites.values_list("pk", flat=True))
     if status == CounselorProfile.Status.ONLINE:
-        for site_id in counselor.sites.values_list("pk", flat=True):
+        for site_id in site_ids:
             routing_dispatch(site_id=site_id, now=now)
+    # The first counselor online opens the widgets; the last one closes them.
+    availability_refresh(site_ids=site_ids, now=now)
     return counselor
 
 
@@ -60,4 +64,13 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
             events.agent_group(pk), {"type": "status", "status": "offline"}
         )
         conversations_requeue_for(counselor_id=pk, now=now)
+    if gone:
+        availability_refresh(
+            site_ids=set(
+                CounselorProfile.sites.through.objects.filter(
+                    counselorprofile_id__in=gone
+                ).values_list("site_id", flat=True)
+            ),
+            now=now,
+        )
     return gone

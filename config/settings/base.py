@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_filters",
+    "corsheaders",
     "channels",
     "core",
     "chat",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,7 +191,34 @@ CHAT = {
     "HISTORY_PAGE": 100,
 }
 
+# Public, cross-origin endpoints of the widget (lead form, beacons): an origin is
+# let through when some site allows it (leads.cors); the view then checks that the
+# site named in the request allows it.
+CORS_URLS_REGEX = r"^/public/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 3600
+
+# Where counselors reach the console (links in e-mails).
+PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+LEADS = {
+    # Public form: submissions per (IP, site) per minute, and reads of its config.
+    "FORM_RATE": env("LEADS_FORM_RATE", "10/minute"),
+    "FORM_CONFIG_RATE": env("LEADS_FORM_CONFIG_RATE", "120/minute"),
+    # Beat interval of the reminder/overdue scan (seconds).
+    "SCAN_SECONDS": float(env("LEADS_SCAN_SECONDS", "15")),
+    "EXPORT_MAX_ROWS": env_int("LEADS_EXPORT_MAX_ROWS", 200_000),
+}
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "livechat@localhost")
 
 LOGGING = {
     "version": 1,

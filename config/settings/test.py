@@ -17,3 +17,5 @@ CHAT = {**CHAT, "HEARTBEAT_SECONDS": 2, "VISITOR_AWAY_GRACE_SECONDS": 0.3}
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Concurrent runs on one machine (developers, CI, helpers) must not share a test DB.
 DATABASES["default"]["TEST"] = {"NAME": f"test_livechat_{os.getpid()}"}  # noqa: F405
+# Concurrent runs share Redis db 0: keep their cache keys apart.
+CACHES["default"]["KEY_PREFIX"] = f"t{os.getpid()}"  # noqa: F405

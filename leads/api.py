@@ -1,0 +1,397 @@
+"""The managers' lead API: list (filters, search, cursor pages), detail with the
+timeline, edits of status / assignee / callback time, notes, status counts, CSV
+export, and one person's export and erasure.
+
+Scoped to the sites of the counselor's profile. Every response that carries personal
+data writes an AccessLog row (who, when, which leads, from where). Exports and the
+privacy actions are for managers only.
+"""
+
+from __future__ import annotations
+
+import csv
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import StreamingHttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from chat.models import CounselorProfile, Site
+from core.errors import ServiceError
+from leads import events
+from leads.forms import display_phone, normalize_email, normalize_phone
+from leads.models import AccessLog, Lead
+from leads.services import pipeline, privacy
+from leads.services.availability import lead_settings_for
+
+
+def profile_of(user) -> CounselorProfile:
+    profile = getattr(user, "counselor", None)
+    if profile is None:
+        raise PermissionDenied("Only counselors and managers can see leads.")
+    return profile
+
+
+class IsManager(BasePermission):
+    message = "Only managers can do this."
+
+    def has_permission(self, request, view):
+        profile = getattr(request.user, "counselor", None)
+        return bool(profile and profile.role == CounselorProfile.Role.MANAGER)
+
+
+class LeadFilter(filters.FilterSet):
+    q = filters.CharFilter(method="search", label="Name, phone, e-mail or reference")
+    assignee = filters.CharFilter(method="by_assignee", label="Counselor id or 'none'")
+    overdue = filters.BooleanFilter(method="by_overdue")
+    created_after = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte"
+    )
+    created_before = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt"
+    )
+    due_before = filters.IsoDateTimeFilter(
+        field_name="callback_due_at", lookup_expr="lt"
+    )
+    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    source = filters.MultipleChoiceFilter(choices=Lead.Source.choices)
+
+    class Meta:
+        model = Lead
+        fields = ["site", "status", "source", "team"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        if value.upper().startswith("L-"):
+            return queryset.filter(reference=value.upper())
+        if "@" in value:
+            try:
+                return queryset.filter(email=normalize_email(value))
+            except Exception:
+                return queryset.filter(email__icontains=value)
+        digits = sum(ch.isdigit() for ch in value)
+        if digits >= 7:
+            region = self.request.leads_region
+            try:
+                return queryset.filter(phone=normalize_phone(value, region=region))
+            except ValueError:
+                pass
+        return queryset.filter(name__icontains=value)
+
+    def by_assignee(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        raise ValidationError({"assignee": "A counselor id or 'none'."})
+
+    def by_overdue(self, queryset, name, value):
+        if value:
+            return queryset.filter(
+                overdue_since__isnull=False, status__in=Lead.OPEN_STATUSES
+            )
+        return queryset.filter(overdue_since__isnull=True)
+
+
+class LeadPagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
+
+
+class LeadRowSerializer(serializers.BaseSerializer):
+    def to_representation(self, instance):
+        return events.lead_row(instance)
+
+
+class LeadUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=CounselorProfile.objects.all(), allow_null=True, required=False
+    )
+    callback_at = serializers.DateTimeField(allow_null=True, required=False)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=pipeline.MAX_NOTE)
+
+
+class PersonSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+
+    def validate(self, attrs):
+        region = lead_settings_for(attrs["site"]).phone_region
+        phone = email = ""
+        try:
+            if attrs.get("phone"):
+                phone = normalize_phone(attrs["phone"], region=region)
+            if attrs.get("email"):
+                email = normalize_email(attrs["email"])
+        except Exception as exc:
+            raise ValidationError("Enter a valid phone number or e-mail.") from exc
+        if not phone and not email:
+            raise ValidationError("Give the person's phone number or e-mail.")
+        return {"site": attrs["site"], "phone": phone, "email": email}
+
+
+def _masked_query(request) -> str:
+    params = request.query_params.copy()
+    if params.get("q"):
+        params["q"] = f"<{len(params['q'])} chars>"
+    params.pop("cursor", None)
+    return params.urlencode()
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = [
+    "reference",
+    "created_at",
+    "source",
+    "status",
+    "name",
+    "phone",
+    "email",
+    "callback_due_at",
+    "assignee",
+    "marketing_consent",
+    "message",
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="Leads of your sites, newest first, in cursor pages.",
+    ),
+    retrieve=extend_schema(responses=OpenApiTypes.OBJECT),
+)
+class LeadViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = LeadRowSerializer
+    filterset_class = LeadFilter
+    pagination_class = LeadPagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.profile = profile_of(request.user)
+        self.site_ids = list(self.profile.sites.values_list("pk", flat=True))
+        request.leads_region = "KR"
+        site = request.query_params.get("site")
+        if site and site.isdigit() and int(site) in self.site_ids:
+            config = lead_settings_for(Site.objects.get(pk=int(site)))
+            request.leads_region = config.phone_region
+
+    def get_queryset(self):
+        return Lead.objects.filter(site_id__in=self.site_ids).select_related("assignee")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        rows = response.data.get("results", [])
+        privacy.access_log(
+            request=request,
+            action=AccessLog.Action.LIST,
+            site_id=_one_site(request),
+            lead_ids=[row["id"] for row in rows],
+            query=_masked_query(request),
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        lead = self.get_object()
+        lead = (
+            Lead.objects.select_related("assignee", "visitor", "site")
+            .prefetch_related("consents", "events")
+            .get(pk=lead.pk)
+        )
+        privacy.access_log(
+            request=request,
+            action=AccessLog.Action.VIEW,
+            site_id=lead.site_id,
+            lead_ids=[lead.pk],
+        )
+        region = lead_settings_for(lead.site).phone_region
+        return Response(
+            events.lead_detail(
+                lead, display_phone=display_phone(lead.phone, region=region)
+            )
+        )
+
+    @extend_schema(request=LeadUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    def partial_update(self, request, *args, **kwargs):
+        lead = self.get_object()
+        incoming = LeadUpdateSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        try:
+            lead = pipeline.lead_update(
+                lead=lead,
+                user=request.user,
+                status=values.get("status"),
+                assignee=values.get("assignee", False),
+                callback_at=values.get("callback_at", False),
+            )
+        except ServiceError as exc:
+            return Response(
+                {"code": exc.code, "detail": exc.message},
+                status=status.HTTP_409_CONFLICT,
+            )
+        privacy.access_log(
+            request=request,
+            action=AccessLog.Action.UPDATE,
+            site_id=lead.site_id,
+            lead_ids=[lead.pk],
+            query=",".join(sorted(values)),
+        )
+        return self.retrieve(request, pk=lead.pk)
+
+    @extend_schema(request=NoteSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        lead = self.get_object()
+        incoming = NoteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        event = pipeline.lead_note_add(
+            lead=lead, user=request.user, text=incoming.validated_data["text"]
+        )
+        return Response(events.event_payload(event), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        """Counts by status and source under the current filters (but status), with
+        conversion: won / (won + lost + open)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        by_status = dict(
+            queryset.order_by().values_list("status").annotate(n=Count("id"))
+        )
+        by_source = {}
+        for source, state, n in (
+            queryset.order_by().values_list("source", "status").annotate(n=Count("id"))
+        ):
+            entry = by_source.setdefault(source, {"total": 0, "won": 0})
+            entry["total"] += n
+            entry["won"] += n if state == Lead.Status.WON else 0
+        overdue = queryset.filter(
+            overdue_since__isnull=False, status__in=Lead.OPEN_STATUSES
+        ).count()
+        return Response(
+            {"by_status": by_status, "by_source": by_source, "overdue": overdue}
+        )
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        permission_classes=[IsManager],
+    )
+    def export(self, request):
+        """CSV of every lead under the filters, streamed, in the site's time zone."""
+        queryset = (
+            self.filter_queryset(self.get_queryset())
+            .select_related("assignee", "site")
+            .order_by("-created_at", "-id")[: settings.LEADS["EXPORT_MAX_ROWS"]]
+        )
+        ids = list(queryset.values_list("pk", flat=True))
+        privacy.access_log(
+            request=request,
+            action=AccessLog.Action.EXPORT,
+            site_id=_one_site(request),
+            lead_ids=ids,
+            query=_masked_query(request),
+        )
+        writer = csv.writer(_Echo())
+        zones: dict[str, ZoneInfo] = {}
+
+        def local(value, lead):
+            if value is None:
+                return ""
+            zone = zones.setdefault(lead.site.time_zone, ZoneInfo(lead.site.time_zone))
+            return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+        def rows():
+            yield "\ufeff"  # Excel reads UTF-8 (Korean names) with the BOM
+            yield writer.writerow(CSV_COLUMNS)
+            for lead in queryset.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        lead.reference,
+                        local(lead.created_at, lead),
+                        lead.source,
+                        lead.status,
+                        _cell(lead.name),
+                        lead.phone,
+                        _cell(lead.email),
+                        local(lead.callback_due_at, lead),
+                        _cell(lead.assignee.display_name if lead.assignee_id else ""),
+                        "yes" if lead.marketing_consent else "no",
+                        _cell(lead.message),
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="leads.csv"'
+        return response
+
+    @extend_schema(request=PersonSerializer, responses=OpenApiTypes.OBJECT)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="person-export",
+        permission_classes=[IsManager],
+    )
+    def person_export(self, request):
+        person = self._person(request)
+        return Response(privacy.person_export(**person, request=request))
+
+    @extend_schema(request=PersonSerializer, responses=OpenApiTypes.OBJECT)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="person-erase",
+        permission_classes=[IsManager],
+    )
+    def person_erase(self, request):
+        person = self._person(request)
+        return Response({"removed": privacy.person_erase(**person, request=request)})
+
+    def _person(self, request) -> dict:
+        incoming = PersonSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        person = incoming.validated_data
+        if person["site"].pk not in self.site_ids:
+            raise PermissionDenied("Not one of your sites.")
+        return person
+
+
+def _one_site(request) -> int | None:
+    site = request.query_params.get("site")
+    return int(site) if site and site.isdigit() else None
+
+
+def _cell(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: quote them."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value

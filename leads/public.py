@@ -1,0 +1,195 @@
+"""The public, cross-origin endpoints the widget (or a site's own page) calls:
+
+- GET  /public/v1/lead-form?site=<key>&lang=ko : availability, callback slots and
+  the privacy notice;
+- POST /public/v1/leads : a callback request. 201 with a receipt once the lead is
+  committed (200 for a replay of the same idempotency key), 400 with per-field
+  messages in the visitor's language, 403 for an origin the site does not allow,
+  413 for an oversized body, 429 past the per-(IP, site) rate.
+
+No session and no CSRF: nothing here acts on a logged-in user's behalf.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone, translation
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from chat.models import Conversation, Site
+from chat.services.conversations import conversation_close, open_conversation
+from chat.services.visitors import site_by_key, visitor_from_token
+from leads import events
+from leads.forms import FormInvalid, clean_callback
+from leads.hours import callback_slots
+from leads.models import Lead
+from leads.notice import notice_payload
+from leads.services.availability import (
+    lead_settings_for,
+    schedule_load,
+    site_availability,
+)
+from leads.services.capture import lead_capture, slot_is_valid
+from leads.services.privacy import client_ip
+
+MAX_BODY_BYTES = 16_384
+PUBLIC_SOURCES = {Lead.Source.OFFLINE_FORM, Lead.Source.QUEUE_OVERFLOW}
+
+
+class _SiteIpThrottle(SimpleRateThrottle):
+    setting = ""
+
+    def get_rate(self):
+        return settings.LEADS[self.setting]
+
+    def get_cache_key(self, request, view):
+        site = request.query_params.get("site") or ""
+        if request.method == "POST" and isinstance(request.data, dict):
+            site = str(request.data.get("site") or "")
+        return f"throttle:{self.setting}:{client_ip(request)}:{site[:64]}"
+
+
+class LeadFormThrottle(_SiteIpThrottle):
+    setting = "FORM_RATE"
+
+
+class LeadFormConfigThrottle(_SiteIpThrottle):
+    setting = "FORM_CONFIG_RATE"
+
+
+def _language(value) -> str:
+    return "ko" if str(value or "").lower().startswith("ko") else "en"
+
+
+def _site_for(request, key) -> Site:
+    site = site_by_key(str(key or ""))
+    if site is None:
+        raise NotFound("Unknown site.")
+    origin = (request.headers.get("Origin") or "").rstrip("/").lower()
+    if origin not in site.origins:
+        raise PermissionDenied("This origin may not use this site's forms.")
+    return site
+
+
+class LeadFormView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LeadFormConfigThrottle]
+
+    def get(self, request):
+        site = _site_for(request, request.query_params.get("site"))
+        config = lead_settings_for(site)
+        now = timezone.now()
+        slots = callback_slots(
+            schedule_load(site=site),
+            now,
+            days=config.slot_days,
+            slot_minutes=config.slot_minutes,
+            min_lead_minutes=config.slot_lead_minutes,
+        )
+        with translation.override(_language(request.query_params.get("lang"))):
+            notice = notice_payload(config)
+        return Response(
+            {
+                "availability": site_availability(site=site, now=now).payload(),
+                "time_zone": site.time_zone,
+                "slots": [
+                    {"start": start.isoformat(), "end": end.isoformat()}
+                    for start, end in slots
+                ],
+                "notice": notice,
+                "limits": {"name": 80, "message": 2000},
+            }
+        )
+
+
+class LeadSubmitView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LeadFormThrottle]
+
+    def post(self, request):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            return Response(
+                {"detail": "The form is too large."},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        data = request.data
+        if not isinstance(data, dict):
+            raise ParseError("Send a JSON object.")
+        site = _site_for(request, data.get("site"))
+        with translation.override(_language(data.get("lang"))):
+            return self._submit(request, site, data)
+
+    def _submit(self, request, site: Site, data: dict) -> Response:
+        key = data.get("idempotency_key")
+        if not (
+            isinstance(key, str)
+            and 8 <= len(key) <= 64
+            and key.isascii()
+            and key.isprintable()
+        ):
+            return Response(
+                {"errors": {"form": "Missing idempotency key; reload the page."}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if data.get("website"):
+            # The honeypot field is hidden from people; only bots fill it in.
+            return Response({"lead": None}, status=status.HTTP_202_ACCEPTED)
+        source = data.get("source") or Lead.Source.OFFLINE_FORM
+        if source not in PUBLIC_SOURCES:
+            source = Lead.Source.OFFLINE_FORM
+        config = lead_settings_for(site)
+        now = timezone.now()
+        try:
+            cleaned = clean_callback(
+                data, region=config.phone_region, notice_version=config.notice_version
+            )
+            if cleaned.callback_at and not slot_is_valid(
+                site=site, team_id=None, start=cleaned.callback_at, now=now
+            ):
+                raise FormInvalid(
+                    {
+                        "slot": translation.gettext(
+                            "That time is no longer available; choose another."
+                        )
+                    }
+                )
+        except FormInvalid as invalid:
+            return Response(
+                {"errors": invalid.errors}, status=status.HTTP_400_BAD_REQUEST
+            )
+        visitor = None
+        token = data.get("visitor_token")
+        if isinstance(token, str) and len(token) <= 400:
+            visitor = visitor_from_token(site=site, token=token)
+        conversation = open_conversation(visitor=visitor) if visitor else None
+        result = lead_capture(
+            site=site,
+            source=source,
+            data=cleaned,
+            idempotency_key=key,
+            visitor=visitor,
+            conversation=conversation,
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            language=translation.get_language() or "",
+            now=now,
+        )
+        if (
+            not result.duplicate
+            and conversation is not None
+            and source == Lead.Source.QUEUE_OVERFLOW
+            and conversation.status == Conversation.Status.QUEUED
+        ):
+            # They chose a callback over waiting: leave the queue.
+            conversation_close(conversation_id=conversation.pk, visitor=visitor)
+        return Response(
+            {"lead": events.lead_receipt(result.lead, duplicate=result.duplicate)},
+            status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,2 @@
+"""Services of the leads app, split by noun: availability, capture, pipeline,
+notices, privacy."""

@@ -1,0 +1,197 @@
+"""Availability of a site or team: opening hours, holidays and closures (the pure
+`leads.hours` module), then counselors online and the queue's expected wait.
+
+The widget is told the state in `hello`, in every `pong`, and pushed an
+`availability` frame on the site's visitor group whenever it changes: on presence
+changes, on queue changes, and at the opening and closing minute (`availability_tick`,
+Celery beat). The last state published per site is kept in the cache so processes
+publish a change once, not once each.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from chat.models import Conversation, CounselorProfile, Site
+from chat.services.routing import OPEN_AGENT_STATUSES, presence_cutoff
+from core import realtime
+from leads import events
+from leads.hours import Period, Schedule, open_state
+from leads.models import Closure, LeadSettings, OpeningPeriod
+
+SCHEDULE_TTL_SECONDS = 30.0
+_schedules: dict[tuple[int, int | None], tuple[float, Schedule]] = {}
+
+
+def lead_settings_for(site: Site) -> LeadSettings:
+    """The site's settings, created with defaults on first use."""
+    cached = getattr(site, "_lead_settings", None)
+    if cached is None:
+        cached, _ = LeadSettings.objects.get_or_create(site=site)
+        site._lead_settings = cached
+    return cached
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
+    """The schedule of the team (its own periods if it has any, else the site's),
+    with the site's and the team's closures. Cached in-process for 30 s."""
+    key = (site.pk, team_id)
+    hit = _schedules.get(key)
+    if hit and hit[0] > _time.monotonic():
+        return hit[1]
+    periods = list(OpeningPeriod.objects.filter(site=site, team_id=team_id))
+    if team_id is not None and not periods:
+        periods = list(OpeningPeriod.objects.filter(site=site, team__isnull=True))
+    closures = Closure.objects.filter(site=site).filter(
+        Q(team__isnull=True) | Q(team_id=team_id)
+    )
+    closed = set()
+    for closure in closures:
+        day = closure.starts_on
+        while day <= closure.ends_on and len(closed) < 3660:
+            closed.add(day)
+            day += timedelta(days=1)
+    schedule = Schedule(
+        tz=_zone(site.time_zone),
+        periods=tuple(Period(p.weekday, p.opens, p.closes) for p in periods),
+        closed_dates=frozenset(closed),
+        holiday_country=lead_settings_for(site).holiday_country,
+    )
+    _schedules[key] = (_time.monotonic() + SCHEDULE_TTL_SECONDS, schedule)
+    return schedule
+
+
+def schedule_cache_clear() -> None:
+    _schedules.clear()
+    _recent.clear()
+
+
+@dataclass(frozen=True)
+class Availability:
+    open: bool
+    # "open", "closed_hours", "holiday", "closure", "no_hours", "no_counselor",
+    # "queue_too_long"
+    reason: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    expected_wait: int | None
+    holiday_name: str = ""
+
+    def payload(self) -> dict:
+        data = asdict(self)
+        for name in ("opens_at", "closes_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+
+def expected_wait_seconds(
+    *, queue_length: int, online: int, free_slots: int, handle_seconds: int
+) -> int:
+    """A newcomer's expected wait: none while a counselor has a free slot, else the
+    queue ahead of them shared among the counselors online."""
+    if free_slots > queue_length:
+        return 0
+    if online == 0:
+        return handle_seconds * (queue_length + 1)
+    return round(handle_seconds * (queue_length - free_slots + 1) / online)
+
+
+def site_availability(
+    *, site: Site, team_id: int | None = None, now: datetime | None = None
+) -> Availability:
+    now = now or timezone.now()
+    config = lead_settings_for(site)
+    hours = open_state(schedule_load(site=site, team_id=team_id), now)
+    if not hours.open:
+        return Availability(
+            False, hours.reason, hours.opens_at, None, None, hours.holiday_name
+        )
+    counselors = CounselorProfile.objects.filter(
+        sites=site,
+        status=CounselorProfile.Status.ONLINE,
+        last_seen_at__gte=presence_cutoff(now),
+    )
+    if team_id is not None:
+        counselors = counselors.filter(teams=team_id)
+    loads = list(
+        counselors.annotate(
+            open_count=Count(
+                "conversations",
+                filter=Q(conversations__status__in=OPEN_AGENT_STATUSES),
+            )
+        ).values_list("max_concurrent", "open_count")
+    )
+    if not loads and config.offline_when_no_counselor:
+        return Availability(False, "no_counselor", None, hours.closes_at, None)
+    queued = Conversation.objects.filter(site=site, status=Conversation.Status.QUEUED)
+    if team_id is not None:
+        queued = queued.filter(team_id=team_id)
+    wait = expected_wait_seconds(
+        queue_length=queued.count(),
+        online=len(loads),
+        free_slots=sum(max(0, cap - used) for cap, used in loads),
+        handle_seconds=config.average_handle_seconds,
+    )
+    limit = config.max_expected_wait_seconds
+    if limit and wait > limit:
+        return Availability(False, "queue_too_long", None, hours.closes_at, wait)
+    return Availability(True, "open", None, hours.closes_at, wait)
+
+
+_recent: dict[int, tuple[float, dict]] = {}
+RECENT_TTL_SECONDS = 2.0
+
+
+def availability_payload_cached(site: Site) -> dict:
+    """For hello and pong (every socket, every heartbeat): computed at most every
+    two seconds per site and process. Changes reach sockets by push sooner."""
+    hit = _recent.get(site.pk)
+    if hit and hit[0] > _time.monotonic():
+        return hit[1]
+    payload = site_availability(site=site).payload()
+    _recent[site.pk] = (_time.monotonic() + RECENT_TTL_SECONDS, payload)
+    return payload
+
+
+def _last_key(site_id: int) -> str:
+    return f"leads:availability:{site_id}"
+
+
+def availability_refresh(*, site_ids, now: datetime | None = None) -> int:
+    """Recompute each site's availability and publish `availability` to its
+    visitors when it changed since the last publish. Returns how many changed."""
+    changed = 0
+    for site in Site.objects.filter(pk__in=list(site_ids)):
+        state = site_availability(site=site, now=now).payload()
+        # The wait estimate moves with every queue change; visitors need the state.
+        signature = (state["open"], state["reason"], state["opens_at"])
+        if cache.get(_last_key(site.pk)) == list(signature):
+            continue
+        cache.set(_last_key(site.pk), list(signature), timeout=None)
+        realtime.publish(
+            events.site_visitors_group(site.pk),
+            {"type": "availability", "availability": state},
+        )
+        changed += 1
+    return changed
+
+
+def availability_tick(*, now: datetime | None = None) -> int:
+    """Beat: catch the opening and closing minutes (and anything missed)."""
+    return availability_refresh(
+        site_ids=Site.objects.values_list("pk", flat=True), now=now
+    )

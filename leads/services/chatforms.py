@@ -1,0 +1,140 @@
+"""In-chat lead forms: the counselor sends the site's form into the chat; the
+visitor's answer becomes a lead linked to the conversation and a `form_reply`
+message both sides see.
+
+Both steps are idempotent by the visitor's client id, so a resend after a lost ack
+gives the same lead and the same message: the lead is committed first (its
+idempotency key is derived from the client id), then the reply is appended.
+"""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from chat.models import Conversation, CounselorProfile, Message, Visitor
+from chat.services.messages import SendItem, SendResult, messages_append
+from core.errors import ServiceError
+from leads.forms import clean_chat_form
+from leads.models import Lead
+from leads.notice import notice_payload
+from leads.services.availability import lead_settings_for
+from leads.services.capture import lead_capture
+
+
+def lead_form_send(
+    *, counselor: CounselorProfile, conversation_id: int, client_id: str
+) -> SendResult:
+    """Append the site's lead form (with the privacy notice in the visitor's
+    language) as a `form` message from the counselor."""
+    conversation = (
+        Conversation.objects.select_related("site", "visitor")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", "No such conversation.")
+    config = lead_settings_for(conversation.site)
+    language = "ko" if conversation.visitor.language.startswith("ko") else "en"
+    with translation.override(language):
+        notice = notice_payload(config)
+    form = config.chat_form
+    payload = {
+        "title": str(form.get("title", ""))[:120],
+        "fields": form.get("fields", [])[:10],
+        "lead": True,
+        "notice": notice,
+    }
+    return messages_append(
+        items=[
+            SendItem(
+                conversation_id=conversation.pk,
+                sender_kind=Message.Sender.AGENT,
+                sender_id=counselor.pk,
+                sender_name=counselor.display_name,
+                client_id=client_id,
+                kind=Message.Kind.FORM,
+                body=payload["title"],
+                payload=payload,
+                site_ids=frozenset(counselor.sites.values_list("pk", flat=True)),
+            )
+        ]
+    )[0]
+
+
+def form_reply_submit(
+    *,
+    visitor: Visitor,
+    conversation_id: int,
+    form_seq: int,
+    values,
+    consent,
+    client_id: str,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> tuple[SendResult, Lead]:
+    """Validate the visitor's answer against the form as it was sent, capture the
+    lead, append the reply. Raises leads.forms.FormInvalid (per-field messages in
+    the visitor's language) or ServiceError."""
+    conversation = (
+        Conversation.objects.select_related("site")
+        .filter(pk=conversation_id, visitor=visitor)
+        .first()
+    )
+    if conversation is None:
+        raise ServiceError("not_found", "No such conversation.")
+    if conversation.status == Conversation.Status.CLOSED:
+        raise ServiceError("closed", "This conversation is closed.")
+    form = Message.objects.filter(
+        conversation=conversation, seq=form_seq, kind=Message.Kind.FORM
+    ).first()
+    if form is None or not isinstance(form.payload, dict):
+        raise ServiceError("not_found", "No such form in this conversation.")
+    config = lead_settings_for(conversation.site)
+    language = "ko" if visitor.language.startswith("ko") else "en"
+    with translation.override(language):
+        cleaned = clean_chat_form(
+            form.payload,
+            values,
+            consent if isinstance(consent, dict) else {},
+            region=config.phone_region,
+            notice_version=config.notice_version,
+        )
+    captured = lead_capture(
+        site=conversation.site,
+        source=Lead.Source.IN_CHAT_FORM,
+        data=cleaned,
+        idempotency_key=f"chat:{conversation.pk}:{client_id}"[:64],
+        visitor=visitor,
+        conversation=conversation,
+        team_id=conversation.team_id,
+        ip=ip,
+        user_agent=user_agent,
+        language=language,
+    )
+    labels = {f["name"]: f.get("label", f["name"]) for f in form.payload["fields"]}
+    answered = [
+        {"name": name, "label": labels[name], "value": str(values.get(name) or "")}
+        for name in labels
+        if values.get(name)
+    ]
+    result = messages_append(
+        items=[
+            SendItem(
+                conversation_id=conversation.pk,
+                sender_kind=Message.Sender.VISITOR,
+                sender_id=visitor.pk,
+                sender_name=visitor.name,
+                client_id=client_id,
+                kind=Message.Kind.FORM_REPLY,
+                body="\n".join(f"{a['label']}: {a['value']}" for a in answered),
+                payload={
+                    "form_seq": form_seq,
+                    "lead": captured.lead.reference,
+                    "fields": answered,
+                },
+            )
+        ]
+    )[0]
+    if result.error:
+        raise ServiceError(*result.error)
+    return result, captured.lead

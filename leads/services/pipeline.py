@@ -1,0 +1,139 @@
+"""Working a lead: status pipeline, assignee, callback time, notes. Every change is
+a LeadEvent (the full history) written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.models import CounselorProfile
+from core.errors import ServiceError
+from leads.models import Lead, LeadEvent
+
+# Allowed moves. Closed leads can be reopened (to "contacted"), e.g. a lost lead
+# that calls back; reopening fails if the person has another open lead.
+TRANSITIONS = {
+    "new": {"contacted", "qualified", "won", "lost"},
+    "contacted": {"qualified", "won", "lost", "new"},
+    "qualified": {"contacted", "won", "lost"},
+    "won": {"contacted"},
+    "lost": {"contacted"},
+}
+MAX_NOTE = 4000
+
+
+def _actor(user) -> dict:
+    profile = getattr(user, "counselor", None)
+    name = profile.display_name if profile else user.get_username()
+    return {"actor": user, "actor_name": name[:80]}
+
+
+def lead_update(
+    *,
+    lead: Lead,
+    user,
+    status: str | None = None,
+    assignee: CounselorProfile | None | bool = False,
+    callback_at: datetime | None | bool = False,
+    now: datetime | None = None,
+) -> Lead:
+    """Apply the given changes (False = unchanged) under the lead's row lock.
+    Raises ServiceError for a move the pipeline does not allow, an assignee outside
+    the lead's site, or a reopen that would duplicate an open lead."""
+    now = now or timezone.now()
+    who = _actor(user)
+    try:
+        with transaction.atomic():
+            locked = Lead.objects.select_for_update().get(pk=lead.pk)
+            history = []
+            if status is not None and status != locked.status:
+                if status not in TRANSITIONS.get(locked.status, ()):
+                    raise ServiceError(
+                        "bad_transition",
+                        f"A {locked.status} lead cannot become {status}.",
+                    )
+                history.append(
+                    (LeadEvent.Kind.STATUS, {"from": locked.status, "to": status})
+                )
+                locked.status = status
+                if status != Lead.Status.NEW:
+                    locked.overdue_since = None
+            if (
+                assignee is not False
+                and (assignee and assignee.pk) != locked.assignee_id
+            ):
+                if (
+                    assignee is not None
+                    and not assignee.sites.filter(pk=locked.site_id).exists()
+                ):
+                    raise ServiceError(
+                        "bad_assignee", "That counselor does not work on this site."
+                    )
+                history.append(
+                    (
+                        LeadEvent.Kind.ASSIGNEE,
+                        {
+                            "from": locked.assignee.display_name
+                            if locked.assignee_id
+                            else None,
+                            "to": assignee.display_name if assignee else None,
+                        },
+                    )
+                )
+                locked.assignee = assignee
+            if callback_at is not False and callback_at != locked.callback_at:
+                history.append(
+                    (
+                        LeadEvent.Kind.CALLBACK,
+                        {
+                            "from": _iso(locked.callback_due_at),
+                            "to": _iso(callback_at),
+                        },
+                    )
+                )
+                locked.callback_at = callback_at
+                locked.callback_due_at = callback_at
+                locked.overdue_since = None
+            if not history:
+                return locked
+            locked.updated_at = now
+            locked.save()
+            LeadEvent.objects.bulk_create(
+                [
+                    LeadEvent(lead=locked, kind=kind, data=data, created_at=now, **who)
+                    for kind, data in history
+                ]
+            )
+            return locked
+    except IntegrityError as exc:
+        raise ServiceError(
+            "duplicate_open_lead",
+            "This person already has another open lead; work on that one.",
+        ) from exc
+
+
+def lead_note_add(*, lead: Lead, user, text: str, now: datetime | None = None):
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("empty_note", "A note needs some text.")
+    if len(text) > MAX_NOTE:
+        raise ServiceError(
+            "note_too_long", f"A note has at most {MAX_NOTE} characters."
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.NOTE,
+            text=text,
+            created_at=now,
+            **_actor(user),
+        )
+        Lead.objects.filter(pk=lead.pk).update(updated_at=now)
+    return event
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,220 @@
+"""Personal data of leads (Korean PIPA, GDPR): the access log, the retention purge,
+and one person's export and erasure.
+
+Where a person's data lives (keep this list true when a model gains a field):
+- leads.Lead: name, phone, e-mail, message, fields, inflow;
+- leads.LeadSubmission: data, ip, user agent;  leads.ConsentRecord: ip, user agent;
+- leads.LeadEvent: notes;  leads.LeadNotice: nothing personal;
+- chat.Message of kind "form_reply": the values typed into an in-chat form;
+- chat.Visitor (name, ip, user agent) and its conversations and messages, when the
+  person asks for erasure (the transcripts are theirs too).
+The access log keeps lead ids and masked filters, never the data itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chat.models import Conversation, Message, Site, Visitor
+from leads.models import AccessLog, Lead, LeadSettings, LeadSubmission
+
+
+def client_ip(request) -> str | None:
+    # Behind the proxy of deploy/nginx.conf, REMOTE_ADDR is the proxy; the proxy
+    # sets X-Real-IP. Only trusted when the request came through it.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR")
+
+
+def access_log(
+    *,
+    request=None,
+    user=None,
+    action: str,
+    site_id: int | None = None,
+    lead_ids=(),
+    query: str = "",
+    now: datetime | None = None,
+) -> AccessLog:
+    """One row per view, list, export, erasure or purge of lead personal data."""
+    user = user if user is not None else getattr(request, "user", None)
+    authenticated = bool(user and user.is_authenticated)
+    ids = list(lead_ids)
+    return AccessLog.objects.create(
+        created_at=now or timezone.now(),
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        action=action,
+        site_id=site_id,
+        lead_ids=ids[:1000],
+        count=len(ids),
+        query=query[:500],
+        path=(request.get_full_path()[:300] if request is not None else ""),
+        ip=client_ip(request) if request is not None else None,
+        user_agent=(
+            request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+        ),
+    )
+
+
+def _scrub_form_replies(leads: list[Lead]) -> int:
+    """Blank the in-chat form replies that carried these leads' data."""
+    refs = [lead.reference for lead in leads if lead.conversation_id]
+    if not refs:
+        return 0
+    return Message.objects.filter(
+        kind=Message.Kind.FORM_REPLY, payload__lead__in=refs
+    ).update(body="", payload={"erased": True})
+
+
+def leads_purge_expired(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Destroy leads not touched for longer than their site's retention period,
+    with their submissions, consents, history, notices and form replies."""
+    now = now or timezone.now()
+    destroyed = 0
+    for config in LeadSettings.objects.all():
+        cutoff = now - timedelta(days=config.retention_days)
+        while True:
+            with transaction.atomic():
+                expired = list(
+                    Lead.objects.filter(site_id=config.site_id, updated_at__lt=cutoff)
+                    .only("pk", "reference", "conversation_id")
+                    .order_by("pk")[:batch]
+                )
+                if not expired:
+                    break
+                _scrub_form_replies(expired)
+                ids = [lead.pk for lead in expired]
+                Lead.objects.filter(pk__in=ids).delete()
+                access_log(
+                    action=AccessLog.Action.PURGE,
+                    site_id=config.site_id,
+                    lead_ids=ids,
+                    query=f"retention_days={config.retention_days}",
+                    now=now,
+                )
+            destroyed += len(expired)
+    return destroyed
+
+
+def _person_leads(site: Site, *, phone: str, email: str):
+    match = Q()
+    if phone:
+        match |= Q(phone=phone) | Q(submissions__data__phone=phone)
+    if email:
+        match |= Q(email=email) | Q(submissions__data__email=email)
+    if not match:
+        return Lead.objects.none()
+    return Lead.objects.filter(match, site=site).distinct()
+
+
+def person_export(
+    *, site: Site, phone: str = "", email: str = "", request=None
+) -> dict:
+    """Everything held about one person in a site (data portability / access)."""
+    leads = list(
+        _person_leads(site, phone=phone, email=email).prefetch_related(
+            "submissions", "consents", "events"
+        )
+    )
+    visitor_ids = {lead.visitor_id for lead in leads if lead.visitor_id}
+    conversations = (
+        Conversation.objects.filter(visitor_id__in=visitor_ids)
+        .prefetch_related("messages")
+        .order_by("pk")
+    )
+    access_log(
+        request=request,
+        action=AccessLog.Action.PERSON_EXPORT,
+        site_id=site.pk,
+        lead_ids=[lead.pk for lead in leads],
+    )
+    return {
+        "site": site.name,
+        "exported_at": timezone.now().isoformat(),
+        "leads": [
+            {
+                "reference": lead.reference,
+                "source": lead.source,
+                "status": lead.status,
+                "name": lead.name,
+                "phone": lead.phone,
+                "email": lead.email,
+                "message": lead.message,
+                "fields": lead.fields,
+                "inflow": lead.inflow,
+                "marketing_consent": lead.marketing_consent,
+                "callback_at": _iso(lead.callback_at),
+                "created_at": _iso(lead.created_at),
+                "submissions": [
+                    {
+                        "at": _iso(s.created_at),
+                        "source": s.source,
+                        "data": s.data,
+                        "ip": s.ip,
+                    }
+                    for s in lead.submissions.all()
+                ],
+                "consents": [
+                    {
+                        "kind": c.kind,
+                        "granted": c.granted,
+                        "notice_version": c.notice_version,
+                        "at": _iso(c.created_at),
+                        "ip": c.ip,
+                    }
+                    for c in lead.consents.all()
+                ],
+                "history": [
+                    {"kind": e.kind, "at": _iso(e.created_at), "text": e.text}
+                    for e in lead.events.all()
+                ],
+            }
+            for lead in leads
+        ],
+        "conversations": [
+            {
+                "id": conv.pk,
+                "created_at": _iso(conv.created_at),
+                "messages": [
+                    {"at": _iso(m.created_at), "from": m.sender_kind, "body": m.body}
+                    for m in conv.messages.all()
+                    if m.kind != Message.Kind.NOTE
+                ],
+            }
+            for conv in conversations
+        ],
+    }
+
+
+def person_erase(*, site: Site, phone: str = "", email: str = "", request=None) -> dict:
+    """Erase one person: their leads (and everything hanging off them), submissions
+    that carried their phone or e-mail, and the visitors the leads were linked to
+    with their conversations. Returns what was removed, by table."""
+    with transaction.atomic():
+        leads = list(_person_leads(site, phone=phone, email=email))
+        visitor_ids = {lead.visitor_id for lead in leads if lead.visitor_id}
+        removed = {"form_replies": _scrub_form_replies(leads)}
+        stray = LeadSubmission.objects.filter(site=site).filter(
+            (Q(data__phone=phone) if phone else Q(pk__in=[]))
+            | (Q(data__email=email) if email else Q(pk__in=[]))
+        )
+        removed["submissions"] = stray.delete()[0]
+        removed["leads"] = Lead.objects.filter(pk__in=[x.pk for x in leads]).delete()[0]
+        removed["visitors"] = Visitor.objects.filter(
+            pk__in=visitor_ids, site=site
+        ).delete()[0]
+        access_log(
+            request=request,
+            action=AccessLog.Action.ERASE,
+            site_id=site.pk,
+            lead_ids=[lead.pk for lead in leads],
+        )
+    return removed
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
