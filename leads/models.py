@@ -18,20 +18,38 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from chat.models import Conversation, CounselorProfile, Site, Team, Visitor
 
 
 def default_chat_form() -> dict:
+    # Stored in English; labels found in the catalogue are translated when the form
+    # is sent (leads.services.chatforms), custom labels are sent as written.
     return {
-        "title": "Leave your details",
+        "title": gettext_noop("Leave your details"),
         "fields": [
-            {"name": "name", "label": "Name", "type": "text", "required": True},
-            {"name": "phone", "label": "Phone", "type": "tel", "required": True},
-            {"name": "email", "label": "E-mail", "type": "email", "required": False},
+            {
+                "name": "name",
+                "label": gettext_noop("Name"),
+                "type": "text",
+                "required": True,
+            },
+            {
+                "name": "phone",
+                "label": gettext_noop("Phone"),
+                "type": "tel",
+                "required": True,
+            },
+            {
+                "name": "email",
+                "label": gettext_noop("E-mail"),
+                "type": "email",
+                "required": False,
+            },
             {
                 "name": "message",
-                "label": "What can we help with?",
+                "label": gettext_noop("What can we help with?"),
                 "type": "textarea",
                 "required": False,
             },

@@ -285,7 +285,7 @@ class VisitorConsumer(JsonSocket):
                     "type": "error",
                     "code": "invalid_form",
                     "message": "Some fields need attention.",
-                    "client_id": cid,
+                    "ref": cid,
                     "fields": invalid.errors,
                 }
             )

@@ -19,3 +19,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": f"test_livechat_{os.getpid()}"}  # noqa: F405
 # Concurrent runs share Redis db 0: keep their cache keys apart.
 CACHES["default"]["KEY_PREFIX"] = f"t{os.getpid()}"  # noqa: F405
+# Tests that run a real Celery worker use a queue of this run's own.
+CELERY_TASK_DEFAULT_QUEUE = f"test{os.getpid()}"
+CELERY_RESULT_BACKEND = os.environ["REDIS_URL"]

@@ -11,8 +11,8 @@ publish a change once, not once each.
 from __future__ import annotations
 
 import time as _time
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
@@ -110,12 +110,28 @@ def expected_wait_seconds(
     return round(handle_seconds * (queue_length - free_slots + 1) / online)
 
 
+ALL_DAY = time(0, 0)
+
+
+def _hours_or_always(schedule: Schedule) -> Schedule:
+    """A site that has not set opening hours is open whenever counselors are
+    (closures still apply; public holidays only to sites that set hours)."""
+    if schedule.periods:
+        return schedule
+    return replace(
+        schedule,
+        periods=tuple(Period(day, ALL_DAY, ALL_DAY) for day in range(7)),
+        holiday_country="",
+    )
+
+
 def site_availability(
     *, site: Site, team_id: int | None = None, now: datetime | None = None
 ) -> Availability:
     now = now or timezone.now()
     config = lead_settings_for(site)
-    hours = open_state(schedule_load(site=site, team_id=team_id), now)
+    schedule = _hours_or_always(schedule_load(site=site, team_id=team_id))
+    hours = open_state(schedule, now)
     if not hours.open:
         return Availability(
             False, hours.reason, hours.opens_at, None, None, hours.holiday_name

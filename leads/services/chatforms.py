@@ -35,15 +35,17 @@ def lead_form_send(
         raise ServiceError("not_found", "No such conversation.")
     config = lead_settings_for(conversation.site)
     language = "ko" if conversation.visitor.language.startswith("ko") else "en"
-    with translation.override(language):
-        notice = notice_payload(config)
     form = config.chat_form
-    payload = {
-        "title": str(form.get("title", ""))[:120],
-        "fields": form.get("fields", [])[:10],
-        "lead": True,
-        "notice": notice,
-    }
+    with translation.override(language):
+        payload = {
+            "title": translation.gettext(str(form.get("title", "")))[:120],
+            "fields": [
+                {**spec, "label": translation.gettext(spec["label"])[:80]}
+                for spec in form.get("fields", [])[:10]
+            ],
+            "lead": True,
+            "notice": notice_payload(config),
+        }
     return messages_append(
         items=[
             SendItem(
