@@ -137,6 +137,18 @@ class Closure(models.Model):
     def __str__(self) -> str:
         return f"{self.starts_on}..{self.ends_on} {self.reason}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The closure ends before it starts.")})
+        if (
+            self.starts_on
+            and self.ends_on
+            and (self.ends_on - self.starts_on).days > 366
+        ):
+            raise ValidationError({"ends_on": _("A closure lasts at most a year.")})
+
 
 def new_reference() -> str:
     return "L-" + secrets.token_hex(4).upper()

@@ -24,9 +24,10 @@ from leads.models import AccessLog, Lead, LeadSettings, LeadSubmission
 
 
 def client_ip(request) -> str | None:
-    # Behind the proxy of deploy/nginx.conf, REMOTE_ADDR is the proxy; the proxy
-    # sets X-Real-IP. Only trusted when the request came through it.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR")
+    # Behind deploy/nginx.conf, nginx overwrites X-Forwarded-For with the client's
+    # address and daphne --proxy-headers makes it REMOTE_ADDR. Nothing sets
+    # X-Real-IP, so a client could choose it (and dodge the form's rate limit).
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def access_log(
@@ -52,7 +53,8 @@ def access_log(
         lead_ids=ids[:1000],
         count=len(ids),
         query=query[:500],
-        path=(request.get_full_path()[:300] if request is not None else ""),
+        # The path without its query: the query can hold the search text.
+        path=(request.path[:300] if request is not None else ""),
         ip=client_ip(request) if request is not None else None,
         user_agent=(
             request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""

@@ -152,9 +152,9 @@ async def test_widget_is_told_live_when_the_first_counselor_comes_online():
 
 
 def test_availability_is_published_once_per_change(site, online_counselor):
-    from leads.services.availability import availability_refresh
-
     from django.core.cache import cache
+
+    from leads.services.availability import availability_refresh
 
     cache.delete(f"leads:availability:{site.pk}")
     now = timezone.now()

@@ -26,6 +26,7 @@ export class ChatView {
     this.bindComposer();
     this.bindActions();
     this.bindCardDialog();
+    this.bindLeadForm();
     this.transferDialog = region("transfer-dialog");
   }
 
@@ -187,6 +188,15 @@ export class ChatView {
           )
         : [h("li", { className: "side-empty" }, "You are in no team of this site.")]),
     );
+  }
+
+  bindLeadForm() {
+    // The form itself (fields, privacy notice) is the site's, built on the server.
+    $("[data-action=lead-form]").addEventListener("click", () => {
+      const chat = this.chat;
+      if (!chat || !chat.isOpen) return;
+      this.session.send(chat.id, { kind: "lead_form", body: "Lead form" });
+    });
   }
 
   bindCardDialog() {

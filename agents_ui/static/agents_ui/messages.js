@@ -185,6 +185,7 @@ export function messageNode(message, visitorName = "Visitor") {
 function bubbleContent(message) {
   if (message.kind === "card") return cardContent(message.payload || {}, message.body);
   if (message.kind === "form") return formContent(message.payload || {}, message.body);
+  if (message.kind === "form_reply") return formReplyContent(message.payload || {}, message.body);
   return h("div", { className: "msg-text", text: message.body });
 }
 
@@ -217,6 +218,34 @@ function cardContent(payload, fallbackTitle) {
           )
         : null,
     ),
+  );
+}
+
+function formReplyContent(payload, fallbackBody) {
+  if (payload.erased) return h("div", { className: "msg-text muted", text: "(erased)" });
+  const fields = Array.isArray(payload.fields) ? payload.fields : [];
+  return h(
+    "div",
+    { className: "form-summary form-reply" },
+    fields.length
+      ? h(
+          "dl",
+          {},
+          fields.flatMap((f) => [h("dt", { text: f.label }), h("dd", { text: f.value })]),
+        )
+      : h("div", { className: "msg-text", text: fallbackBody }),
+    payload.lead
+      ? h(
+          "a",
+          {
+            className: "card-button",
+            href: `/console/leads/?q=${encodeURIComponent(payload.lead)}`,
+            target: "_blank",
+            rel: "noopener",
+          },
+          `Lead ${payload.lead}`,
+        )
+      : null,
   );
 }
 

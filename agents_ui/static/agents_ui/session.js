@@ -48,6 +48,7 @@ export class Session {
     on("history", this.onHistory);
     on("pong", this.onPong);
     on("error", this.onError);
+    on("lead_alert", this.onLeadAlert);
     socket.onState(({ state }) => {
       if (state !== "open") {
         // Replies to syncs in flight died with the socket; the next hello redoes them.
@@ -266,6 +267,14 @@ export class Session {
     this.accepting.add(id);
     this.socket.send({ type: "accept", conversation: id, ref: `accept:${id}` });
     this.ui.changed();
+  }
+
+  onLeadAlert(frame) {
+    // A callback is due (reminder) or late (overdue): the lead page has the details.
+    const lead = frame.lead || {};
+    const what = frame.kind === "overdue" ? "Overdue callback" : "Call back now";
+    this.ui.toast(`${what}: ${lead.reference || ""}`, frame.kind === "overdue" ? "error" : "info");
+    this.ui.alert("queue", null);
   }
 
   send(chatId, { kind = "text", body = "", payload = null }) {

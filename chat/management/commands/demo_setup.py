@@ -1,12 +1,14 @@
 """Create (or refresh) the demo site, a counselor and a manager; print the logins."""
 
 import os
+from datetime import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from chat.models import CounselorProfile, Site, Team
+from leads.models import LeadSettings, OpeningPeriod
 
 PORT = os.environ.get("PORT", "8000")
 DEFAULT_ORIGINS = f"http://127.0.0.1:{PORT} http://localhost:{PORT}"
@@ -18,12 +20,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--origins", default=DEFAULT_ORIGINS)
         parser.add_argument("--password", default="demo-pass-1234")
+        parser.add_argument(
+            "--office-hours",
+            action="store_true",
+            help="Open Mon-Fri 09:00-18:00 and Sat 10:00-14:00 (Asia/Seoul) with "
+            "Korean public holidays; without it the site has no opening hours and "
+            "is open whenever a counselor is online.",
+        )
 
     @transaction.atomic
-    def handle(self, *args, origins, password, **options):
+    def handle(self, *args, origins, password, office_hours, **options):
         site, _ = Site.objects.get_or_create(name="Demo shop")
         site.allowed_origins = "\n".join(origins.split())
+        site.time_zone = "Asia/Seoul"
         site.save()
+        LeadSettings.objects.update_or_create(
+            site=site, defaults={"notify_emails": "sales@demo-shop.example"}
+        )
+        OpeningPeriod.objects.filter(site=site).delete()
+        if office_hours:
+            OpeningPeriod.objects.bulk_create(
+                [
+                    OpeningPeriod(
+                        site=site, weekday=day, opens=time(9), closes=time(18)
+                    )
+                    for day in range(5)
+                ]
+                + [OpeningPeriod(site=site, weekday=5, opens=time(10), closes=time(14))]
+            )
         sales, _ = Team.objects.get_or_create(site=site, name="Sales")
         Team.objects.get_or_create(site=site, name="Support")
         users = get_user_model()
@@ -49,6 +73,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:9} login: {username} / {password}")
         self.stdout.write(f"  shop:    http://127.0.0.1:{PORT}/demo/")
         self.stdout.write(f"  console: http://127.0.0.1:{PORT}/console/")
+        self.stdout.write(f"  leads:   http://127.0.0.1:{PORT}/console/leads/")
+        self.stdout.write(
+            "  hours:   "
+            + (
+                "Mon-Fri 09-18, Sat 10-14 Asia/Seoul"
+                if office_hours
+                else "none set: open whenever a counselor is online, else the "
+                "callback form"
+            )
+        )
         self.stdout.write(
             f"  (http://localhost:{PORT}/demo/ chats from another origin)"
         )

@@ -1,0 +1,49 @@
+"""Django admin for what managers configure: lead settings, opening hours,
+closures; and the access log, read-only. Leads themselves are not in the admin:
+their pages (/console/leads/) log every view of personal data, the admin would not.
+"""
+
+from django.contrib import admin
+
+from leads.models import AccessLog, Closure, LeadSettings, OpeningPeriod
+
+
+@admin.register(LeadSettings)
+class LeadSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "site",
+        "holiday_country",
+        "max_expected_wait_seconds",
+        "retention_days",
+        "notice_version",
+    ]
+
+
+@admin.register(OpeningPeriod)
+class OpeningPeriodAdmin(admin.ModelAdmin):
+    list_display = ["site", "team", "weekday", "opens", "closes"]
+    list_filter = ["site", "team", "weekday"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["site", "team", "starts_on", "ends_on", "reason"]
+    list_filter = ["site"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "username", "action", "site", "count", "ip", "path"]
+    list_filter = ["action", "site"]
+    search_fields = ["username", "ip"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
