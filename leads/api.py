@@ -211,7 +211,7 @@ class LeadViewSet(
         privacy.access_log(
             request=request,
             action=AccessLog.Action.LIST,
-            site_id=_one_site(request),
+            site_id=self._one_site(request),
             lead_ids=[row["id"] for row in rows],
             query=_masked_query(request),
         )
@@ -279,8 +279,8 @@ class LeadViewSet(
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def stats(self, request):
-        """Counts by status and source under the current filters (but status), with
-        conversion: won / (won + lost + open)."""
+        """Counts by status and source under the current filters (the console asks
+        without the status filter to label its tabs), and the overdue count."""
         queryset = self.filter_queryset(self.get_queryset())
         by_status = dict(
             queryset.order_by().values_list("status").annotate(n=Count("id"))
@@ -317,7 +317,7 @@ class LeadViewSet(
         privacy.access_log(
             request=request,
             action=AccessLog.Action.EXPORT,
-            site_id=_one_site(request),
+            site_id=self._one_site(request),
             lead_ids=ids,
             query=_masked_query(request),
         )
@@ -376,6 +376,13 @@ class LeadViewSet(
         person = self._person(request)
         return Response({"removed": privacy.person_erase(**person, request=request)})
 
+    def _one_site(self, request) -> int | None:
+        """The site filtered on, for the access log: only one of the user's."""
+        site = request.query_params.get("site")
+        if site and site.isdigit() and int(site) in self.site_ids:
+            return int(site)
+        return None
+
     def _person(self, request) -> dict:
         incoming = PersonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -383,11 +390,6 @@ class LeadViewSet(
         if person["site"].pk not in self.site_ids:
             raise PermissionDenied("Not one of your sites.")
         return person
-
-
-def _one_site(request) -> int | None:
-    site = request.query_params.get("site")
-    return int(site) if site and site.isdigit() else None
 
 
 def _cell(value: str) -> str:

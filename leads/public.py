@@ -15,7 +15,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone, translation
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.exceptions import (
+    APIException,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -108,17 +113,26 @@ class LeadFormView(APIView):
         )
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The form is too large."
+    default_code = "too_large"
+
+
 class LeadSubmitView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LeadFormThrottle]
 
+    def initial(self, request, *args, **kwargs):
+        # Before the throttle, which parses the body to find the site. A chunked body
+        # has no Content-Length: read it (Django caps it, DATA_UPLOAD_MAX_MEMORY_SIZE).
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > MAX_BODY_BYTES or len(request._request.body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge
+        super().initial(request, *args, **kwargs)
+
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
-            return Response(
-                {"detail": "The form is too large."},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
         data = request.data
         if not isinstance(data, dict):
             raise ParseError("Send a JSON object.")
@@ -135,7 +149,11 @@ class LeadSubmitView(APIView):
             and key.isprintable()
         ):
             return Response(
-                {"errors": {"form": "Missing idempotency key; reload the page."}},
+                {
+                    "errors": {
+                        "form": translation.gettext("The form could not be read.")
+                    }
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if data.get("website"):

@@ -55,3 +55,45 @@ class VisitorFactory(factory.django.DjangoModelFactory):
         model = Visitor
 
     site = factory.SubFactory(SiteFactory)
+
+
+# Leads. Imported here, not at the top, so the chat factories above stay untouched.
+from datetime import time  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from leads.models import Lead, LeadSettings, OpeningPeriod  # noqa: E402
+
+
+class LeadSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadSettings
+        django_get_or_create = ("site",)
+
+    site = factory.SubFactory(SiteFactory)
+    # No public holidays: a test's dates must not depend on the calendar.
+    holiday_country = ""
+
+
+class OpeningPeriodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningPeriod
+
+    site = factory.SubFactory(SiteFactory)
+    weekday = 0
+    opens = time(9)
+    closes = time(18)
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    site = factory.SubFactory(SiteFactory)
+    source = Lead.Source.OFFLINE_FORM
+    name = factory.Sequence(lambda n: f"Lead person {n}")
+    # Valid Korean mobile numbers in E.164, one per lead.
+    phone = factory.Sequence(lambda n: f"+8210{20000000 + n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyAttribute(lambda o: o.created_at)

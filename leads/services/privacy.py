@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chat.models import Conversation, Message, Site, Visitor
-from leads.models import AccessLog, Lead, LeadSettings, LeadSubmission
+from leads.models import AccessLog, Lead, LeadSubmission
+from leads.services.availability import lead_settings_for
 
 
 def client_ip(request) -> str | None:
@@ -77,7 +78,9 @@ def leads_purge_expired(*, now: datetime | None = None, batch: int = 1000) -> in
     with their submissions, consents, history, notices and form replies."""
     now = now or timezone.now()
     destroyed = 0
-    for config in LeadSettings.objects.all():
+    # Every site, not only those with a settings row: the default retention applies.
+    for site in Site.objects.all():
+        config = lead_settings_for(site)
         cutoff = now - timedelta(days=config.retention_days)
         while True:
             with transaction.atomic():
@@ -198,24 +201,35 @@ def person_erase(*, site: Site, phone: str = "", email: str = "", request=None) 
     with their conversations. Returns what was removed, by table."""
     with transaction.atomic():
         leads = list(_person_leads(site, phone=phone, email=email))
+        lead_ids = [lead.pk for lead in leads]
         visitor_ids = {lead.visitor_id for lead in leads if lead.visitor_id}
         removed = {"form_replies": _scrub_form_replies(leads)}
-        stray = LeadSubmission.objects.filter(site=site).filter(
-            (Q(data__phone=phone) if phone else Q(pk__in=[]))
-            | (Q(data__email=email) if email else Q(pk__in=[]))
+        # delete() counts the cascade too (consents, events, conversations...);
+        # report the rows of each table the console names.
+        stray = (
+            LeadSubmission.objects.filter(site=site)
+            .exclude(lead_id__in=lead_ids)
+            .filter(
+                (Q(data__phone=phone) if phone else Q(pk__in=[]))
+                | (Q(data__email=email) if email else Q(pk__in=[]))
+            )
         )
-        removed["submissions"] = stray.delete()[0]
-        removed["leads"] = Lead.objects.filter(pk__in=[x.pk for x in leads]).delete()[0]
-        removed["visitors"] = Visitor.objects.filter(
-            pk__in=visitor_ids, site=site
-        ).delete()[0]
+        removed["submissions"] = _deleted(stray, LeadSubmission)
+        removed["leads"] = _deleted(Lead.objects.filter(pk__in=lead_ids), Lead)
+        removed["visitors"] = _deleted(
+            Visitor.objects.filter(pk__in=visitor_ids, site=site), Visitor
+        )
         access_log(
             request=request,
             action=AccessLog.Action.ERASE,
             site_id=site.pk,
-            lead_ids=[lead.pk for lead in leads],
+            lead_ids=lead_ids,
         )
     return removed
+
+
+def _deleted(queryset, model) -> int:
+    return queryset.delete()[1].get(model._meta.label, 0)
 
 
 def _iso(value: datetime | None) -> str | None:
