@@ -276,6 +276,7 @@ class VisitorConsumer(JsonSocket):
                 values=data.get("values"),
                 consent=data.get("consent"),
                 client_id=cid,
+                inflow=data.get("inflow"),
                 ip=(self.scope.get("client") or [None])[0],
                 user_agent=(header(self.scope, b"user-agent") or "")[:300],
             )

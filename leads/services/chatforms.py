@@ -14,7 +14,7 @@ from django.utils import translation
 from chat.models import Conversation, CounselorProfile, Message, Visitor
 from chat.services.messages import SendItem, SendResult, messages_append
 from core.errors import ServiceError
-from leads.forms import clean_chat_form
+from leads.forms import clean_chat_form, clean_inflow
 from leads.models import Lead
 from leads.notice import notice_payload
 from leads.services.availability import lead_settings_for
@@ -71,6 +71,7 @@ def form_reply_submit(
     values,
     consent,
     client_id: str,
+    inflow=None,
     ip: str | None = None,
     user_agent: str = "",
 ) -> tuple[SendResult, Lead]:
@@ -101,6 +102,7 @@ def form_reply_submit(
             region=config.phone_region,
             notice_version=config.notice_version,
         )
+    cleaned.inflow = clean_inflow(inflow)
     captured = lead_capture(
         site=conversation.site,
         source=Lead.Source.IN_CHAT_FORM,

@@ -58,6 +58,7 @@ async def test_visitor_answer_becomes_a_lead_linked_to_the_chat(setup):
     submit = {
         "type": "form_submit", "client_id": "reply-1", "conversation": conversation,
         "form_seq": form["seq"], "values": GOOD, "consent": CONSENT,
+        "inflow": {"utm_source": "naver", "keyword": "대출", "evil": "x" * 9000},
     }  # fmt: skip
     await visitor.send_json_to(submit)
     ack, _ = await receive_until(visitor, of_type("ack", client_id="reply-1"))
@@ -71,6 +72,7 @@ async def test_visitor_answer_becomes_a_lead_linked_to_the_chat(setup):
         reference, "in_chat_form", "+821012345678",
     )  # fmt: skip
     assert (lead.conversation_id, lead.assignee_id) == (conversation, counselor.pk)
+    assert lead.inflow == {"utm_source": "naver", "keyword": "대출"}
 
     # A resend after a lost ack: the same lead, the same message.
     await visitor.send_json_to(submit)
