@@ -1,4 +1,5 @@
-"""Pages: the counselor console, its login, and the demo shop embedding the widget."""
+"""Pages: the counselor console, the managers' lead list, the login, and the demo shop
+embedding the widget."""
 
 from urllib.parse import urlsplit
 
@@ -7,11 +8,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.http.request import validate_host
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from chat.models import Site
+from chat.models import CounselorProfile, Site
 from chat.selectors import counselor_for_user
+from leads.models import Lead
+from leads.services.pipeline import TRANSITIONS
 
 
 class ConsoleLogin(auth_views.LoginView):
@@ -40,6 +44,50 @@ def console(request):
         "loginUrl": reverse("agents_ui:login"),
     }
     return render(request, "agents_ui/console.html", {"config": config})
+
+
+@login_required
+def leads(request):
+    """The lead list. Everything on it comes from /api/leads/; the page only needs
+    who is looking, their sites and the colleagues a lead can be assigned to."""
+    counselor = counselor_for_user(request.user)
+    if counselor is None:
+        return HttpResponseForbidden("This account is not a counselor.")
+    sites = list(counselor.sites.order_by("name").values("id", "name", "time_zone"))
+    memberships = CounselorProfile.sites.through.objects.filter(
+        site_id__in=[site["id"] for site in sites]
+    ).values_list("counselorprofile_id", "counselorprofile__display_name", "site_id")
+    colleagues: dict[int, dict] = {}
+    for pk, name, site_id in memberships:
+        colleague = colleagues.setdefault(pk, {"id": pk, "name": name, "sites": []})
+        colleague["sites"].append(site_id)
+    config = {
+        "api": reverse("leads:lead-list"),
+        "consoleUrl": reverse("agents_ui:console"),
+        "loginUrl": reverse("agents_ui:login"),
+        # The header is the fallback: the cookie is read first (a login in another
+        # tab rotates the token).
+        "csrfToken": get_token(request),
+        "me": {
+            "id": counselor.pk,
+            "name": counselor.display_name,
+            "manager": counselor.role == CounselorProfile.Role.MANAGER,
+        },
+        "sites": sites,
+        "counselors": sorted(colleagues.values(), key=lambda c: c["name"]),
+        "statuses": [
+            {"value": v, "label": str(label)} for v, label in Lead.Status.choices
+        ],
+        "sources": [
+            {"value": v, "label": str(label)} for v, label in Lead.Source.choices
+        ],
+        "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
+    }
+    return render(
+        request,
+        "agents_ui/leads.html",
+        {"config": config, "manager": config["me"]["manager"]},
+    )
 
 
 def demo_shop(request):
