@@ -80,13 +80,16 @@ class LeadFilter(filters.FilterSet):
                 return queryset.filter(email=normalize_email(value))
             except Exception:
                 return queryset.filter(email__icontains=value)
-        digits = sum(ch.isdigit() for ch in value)
-        if digits >= 7:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if len(digits) >= 7:
             region = self.request.leads_region
             try:
                 return queryset.filter(phone=normalize_phone(value, region=region))
             except ValueError:
                 pass
+        if 4 <= len(digits) == len(value.replace("-", "").replace(" ", "")):
+            # The last digits a caller reads out ("1234").
+            return queryset.filter(phone__endswith=digits)
         return queryset.filter(name__icontains=value)
 
     def by_assignee(self, queryset, name, value):
@@ -118,9 +121,18 @@ class LeadRowSerializer(serializers.BaseSerializer):
 
 class LeadUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    # Only counselors of the lead's site exist here: ids of other tenants' counselors
+    # get the same 400 as ids that do not exist.
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=CounselorProfile.objects.all(), allow_null=True, required=False
+        queryset=CounselorProfile.objects.none(), allow_null=True, required=False
     )
+
+    def __init__(self, *args, site_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = CounselorProfile.objects.filter(
+            sites=site_id
+        )
+
     callback_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
@@ -240,7 +252,9 @@ class LeadViewSet(
     @extend_schema(request=LeadUpdateSerializer, responses=OpenApiTypes.OBJECT)
     def partial_update(self, request, *args, **kwargs):
         lead = self.get_object()
-        incoming = LeadUpdateSerializer(data=request.data, partial=True)
+        incoming = LeadUpdateSerializer(
+            data=request.data, partial=True, site_id=lead.site_id
+        )
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         try:

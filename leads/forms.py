@@ -73,10 +73,11 @@ def display_phone(e164: str, *, region: str) -> str:
 
 
 def normalize_email(raw: str) -> str:
+    """Lowercased whole: mail systems treat the local part case-insensitively in
+    practice, and one person must not become two leads by their Shift key."""
     value = raw.strip()
     validate_email(value)
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return value.lower()
 
 
 def _text(data: dict, name: str, *, max_len: int) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from chat.models import CounselorProfile
 from core.errors import ServiceError
 from leads.models import Lead, LeadEvent
+from leads.services.capture import callback_due
 
 # Allowed moves. Closed leads can be reopened (to "contacted"), e.g. a lost lead
 # that calls back; reopening fails if the person has another open lead.
@@ -46,7 +47,11 @@ def lead_update(
     who = _actor(user)
     try:
         with transaction.atomic():
-            locked = Lead.objects.select_for_update().get(pk=lead.pk)
+            locked = (
+                Lead.objects.select_for_update(of=("self",))
+                .select_related("site", "assignee")
+                .get(pk=lead.pk)
+            )
             history = []
             if status is not None and status != locked.status:
                 if status not in TRANSITIONS.get(locked.status, ()):
@@ -83,18 +88,25 @@ def lead_update(
                     )
                 )
                 locked.assignee = assignee
-            if callback_at is not False and callback_at != locked.callback_at:
+            if callback_at is not False and (
+                callback_at != locked.callback_at or callback_at is None
+            ):
+                # None: back to "as soon as possible" by the site's SLA from now.
+                due = callback_at or callback_due(
+                    site=locked.site, team_id=locked.team_id, callback_at=None, now=now
+                )
                 history.append(
                     (
                         LeadEvent.Kind.CALLBACK,
                         {
                             "from": _iso(locked.callback_due_at),
-                            "to": _iso(callback_at),
+                            "to": _iso(due),
+                            "asap": callback_at is None,
                         },
                     )
                 )
                 locked.callback_at = callback_at
-                locked.callback_due_at = callback_at
+                locked.callback_due_at = due
                 locked.overdue_since = None
             if not history:
                 return locked

@@ -295,10 +295,29 @@ def test_reopening_a_lost_lead_is_allowed_when_no_other_is_open(world):
 def test_assigning_a_counselor_of_another_site_is_refused(world):
     lead = LeadFactory(site=world.site_a)
     response = patch(world, lead, assignee=world.outsider.pk)
-    assert response.status_code == 409
-    assert response.json()["code"] == "bad_assignee"
+    # The same answer as for an id that does not exist: no probing other tenants.
+    missing = patch(world, lead, assignee=10**9)
+    assert response.status_code == missing.status_code == 400
+    assert response.json().keys() == missing.json().keys() == {"assignee"}
     lead.refresh_from_db()
     assert lead.assignee is None
+
+
+def test_clearing_the_callback_time_means_as_soon_as_possible(world):
+    lead = LeadFactory(site=world.site_a, callback_at=None, callback_due_at=None)
+    response = patch(world, lead, callback_at=None)
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert lead.callback_at is None and lead.callback_due_at is not None
+    event = lead.events.get(kind="callback")
+    assert event.data["asap"] is True
+
+
+def test_search_by_the_last_digits_and_by_email_in_any_case(world):
+    lead = LeadFactory(site=world.site_a, phone="+821098761234", email="minjun@ex.kr")
+    LeadFactory(site=world.site_a, phone="+821011112222")
+    for q in ("1234", "MINJUN@EX.KR"):
+        assert ids(world.as_counselor.get(URL, {"q": q})) == [lead.pk], q
 
 
 def test_assigning_and_unassigning_a_counselor_of_the_site(world):
