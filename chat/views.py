@@ -1,22 +1,46 @@
 """HTTP endpoints of the widget: the loader script and its translated strings."""
 
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from chat.widget_strings import widget_catalog
+
+WIDGET_FRAGMENTS = "chat/widget"
+_widget_bundle: tuple[bytes, str] | None = None
+
+
+def widget_source() -> tuple[bytes, str]:
+    """The loader's text (its fragments `NN-name.js` joined in name order) and its
+    strong ETag. Read once per process; on every call under DEBUG, so edits show
+    on reload."""
+    global _widget_bundle
+    if _widget_bundle is None or settings.DEBUG:
+        folder = Path(finders.find(WIDGET_FRAGMENTS))
+        parts = [f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.js"))]
+        body = "\n".join(part.rstrip("\n") + "\n" for part in parts).encode()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        _widget_bundle = (body, etag)
+    return _widget_bundle
 
 
 @require_safe
 @cache_control(public=True, max_age=300)
 def widget_loader(request):
     """The embeddable loader, served at a stable top-level URL (`/widget.js`)."""
-    path = finders.find("chat/widget.js")
-    with open(path, encoding="utf-8") as handle:
-        response = HttpResponse(handle.read(), content_type="text/javascript")
+    body, etag = widget_source()
+    response = HttpResponse(body, content_type="text/javascript")
+    response["ETag"] = etag
+    # 304 when the browser's copy is current (If-None-Match).
+    response = get_conditional_response(request, etag=etag, response=response)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -1,6 +1,7 @@
 """Every string the widget shows, translated with Django's gettext."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def widget_catalog() -> dict[str, str]:
@@ -30,4 +31,67 @@ def widget_catalog() -> dict[str, str]:
         "unread": _("unread messages"),
         "error_too_long": _("The message is too long."),
         "error_rate": _("You are sending too fast. Please wait a moment."),
+        # Availability and the callback-request form (widget/70-*.js).
+        "offline_status": _("Not available right now"),
+        "offline_closed_hours": _("We are closed right now"),
+        "offline_holiday": _("We are closed for a public holiday"),
+        "offline_closure": _("We are temporarily closed"),
+        "offline_no_hours": _("Chat is not available right now"),
+        "offline_no_counselor": _("No counselor is available right now"),
+        "offline_busy": _("All our counselors are busy"),
+        "offline_holiday_named": _("Today is %(name)s."),
+        "offline_wait": _("The wait is about %(minutes)s minutes right now."),
+        "opens_today": _("We are back today at %(time)s."),
+        "opens_tomorrow": _("We are back tomorrow at %(time)s."),
+        "opens_on": _("We are back on %(day)s at %(time)s."),
+        "offline_cta": _("Leave your number and we will call you back."),
+        "today": _("Today"),
+        "tomorrow": _("Tomorrow"),
+        "callback_title": _("Request a callback"),
+        "callback_link": _("Leave a callback instead of waiting"),
+        "callback_intro": _(
+            "Leave your number and we will call you back. Your place in the queue "
+            "will be given up."
+        ),
+        "back_to_chat": _("Back to chat"),
+        "field_name": _("Name"),
+        "field_phone": _("Phone number"),
+        "field_email": _("E-mail"),
+        "field_slot": _("When should we call?"),
+        "field_message": _("How can we help?"),
+        "optional": _("optional"),
+        "slot_asap": _("As soon as possible"),
+        "slot_zone": _("Times are in your time zone (%(zone)s)."),
+        "notice_purpose": _("Purpose"),
+        "notice_items": _("Items collected"),
+        "notice_retention": _("Retention"),
+        "consent_collection": _(
+            "I agree to the collection and use of my personal information (required)"
+        ),
+        "consent_marketing": _("I agree to receive marketing information (optional)"),
+        "lead_submit": pgettext("button", "Request a callback"),
+        "lead_loading": _("Loading…"),
+        "lead_load_failed": _("The form could not be loaded."),
+        "lead_retry": _("Try again"),
+        # The server's own messages (leads/forms.py, translated in leads/locale), so
+        # the widget's checks read exactly like the server's answers.
+        "lead_error_name": _("Enter your name."),
+        "lead_error_phone": _("Enter your phone number so we can call you back."),
+        "lead_error_consent": _(
+            "Please agree to the collection and use of your personal information."
+        ),
+        "lead_error_fields": _("Please check the highlighted fields."),
+        "lead_error_rate": _(
+            "Too many requests. Please wait a minute and try again; what you typed "
+            "is kept."
+        ),
+        "lead_error_network": _(
+            "Your request could not be sent. Check your connection and try again."
+        ),
+        "lead_error_forbidden": _("Callback requests are not available on this page."),
+        "done_title": _("Callback requested"),
+        "done_at": _("We will call you on %(time)s."),
+        "done_asap": _("We will call you back as soon as possible."),
+        "done_reference": _("Reference %(reference)s"),
+        "done_ok": _("Done"),
     }

@@ -6,10 +6,29 @@ their pages (/console/leads/) log every view of personal data, the admin would n
 from django.contrib import admin
 
 from leads.models import AccessLog, Closure, LeadSettings, OpeningPeriod
+from leads.services.availability import schedule_changed
+
+
+class ScheduleAdmin(admin.ModelAdmin):
+    """Edits that change a site's availability tell every process and widget."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedule_changed(site_id=obj.site_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        schedule_changed(site_id=obj.site_id)
+
+    def delete_queryset(self, request, queryset):
+        site_ids = set(queryset.values_list("site_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for site_id in site_ids:
+            schedule_changed(site_id=site_id)
 
 
 @admin.register(LeadSettings)
-class LeadSettingsAdmin(admin.ModelAdmin):
+class LeadSettingsAdmin(ScheduleAdmin):
     list_display = [
         "site",
         "holiday_country",
@@ -20,13 +39,13 @@ class LeadSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpeningPeriod)
-class OpeningPeriodAdmin(admin.ModelAdmin):
+class OpeningPeriodAdmin(ScheduleAdmin):
     list_display = ["site", "team", "weekday", "opens", "closes"]
     list_filter = ["site", "team", "weekday"]
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(ScheduleAdmin):
     list_display = ["site", "team", "starts_on", "ends_on", "reason"]
     list_filter = ["site"]
     date_hierarchy = "starts_on"

@@ -71,11 +71,15 @@ def _language(value) -> str:
     return "ko" if str(value or "").lower().startswith("ko") else "en"
 
 
-def _site_for(request, key) -> Site:
+def _site_for(request, key, *, same_origin_ok: bool = False) -> Site:
     site = site_by_key(str(key or ""))
     if site is None:
         raise NotFound("Unknown site.")
     origin = (request.headers.get("Origin") or "").rstrip("/").lower()
+    if not origin and same_origin_ok:
+        # Browsers send no Origin on a same-origin GET (a page on this server, like
+        # the demo shop): then the page's origin is ours.
+        origin = f"{request.scheme}://{request.get_host()}".lower()
     if origin not in site.origins:
         raise PermissionDenied("This origin may not use this site's forms.")
     return site
@@ -87,7 +91,7 @@ class LeadFormView(APIView):
     throttle_classes = [LeadFormConfigThrottle]
 
     def get(self, request):
-        site = _site_for(request, request.query_params.get("site"))
+        site = _site_for(request, request.query_params.get("site"), same_origin_ok=True)
         config = lead_settings_for(site)
         now = timezone.now()
         slots = callback_slots(

@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from leads.hours import Period, Schedule, open_state
 from leads.models import Closure, LeadSettings, OpeningPeriod
 
 SCHEDULE_TTL_SECONDS = 30.0
-_schedules: dict[tuple[int, int | None], tuple[float, Schedule]] = {}
+_schedules: dict[tuple[int, int | None], tuple[float, int, Schedule]] = {}
 
 
 def lead_settings_for(site: Site) -> LeadSettings:
@@ -48,11 +49,13 @@ def _zone(name: str) -> ZoneInfo:
 
 def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
     """The schedule of the team (its own periods if it has any, else the site's),
-    with the site's and the team's closures. Cached in-process for 30 s."""
+    with the site's and the team's closures. Cached in-process for 30 s, or until
+    `schedule_changed` bumps the site's version (shared through the cache)."""
     key = (site.pk, team_id)
+    version = cache.get(_version_key(site.pk), 0)
     hit = _schedules.get(key)
-    if hit and hit[0] > _time.monotonic():
-        return hit[1]
+    if hit and hit[0] > _time.monotonic() and hit[1] == version:
+        return hit[2]
     periods = list(OpeningPeriod.objects.filter(site=site, team_id=team_id))
     if team_id is not None and not periods:
         periods = list(OpeningPeriod.objects.filter(site=site, team__isnull=True))
@@ -71,8 +74,28 @@ def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
         closed_dates=frozenset(closed),
         holiday_country=lead_settings_for(site).holiday_country,
     )
-    _schedules[key] = (_time.monotonic() + SCHEDULE_TTL_SECONDS, schedule)
+    _schedules[key] = (_time.monotonic() + SCHEDULE_TTL_SECONDS, version, schedule)
     return schedule
+
+
+def _version_key(site_id: int) -> str:
+    return f"leads:schedule-version:{site_id}"
+
+
+def schedule_changed(*, site_id: int) -> None:
+    """Opening periods, closures or lead settings of the site changed: every process
+    reloads the schedule on its next use, and the widgets hear the new state now.
+    After commit: a process reading earlier would cache the old rows as new."""
+
+    def bump() -> None:
+        try:
+            cache.incr(_version_key(site_id))
+        except ValueError:
+            cache.set(_version_key(site_id), 1, timeout=None)
+        _recent.pop(site_id, None)
+        availability_refresh(site_ids=[site_id])
+
+    transaction.on_commit(bump)
 
 
 def schedule_cache_clear() -> None:

@@ -37,6 +37,13 @@ def widget_server(tmp_path_factory):
     with run_chat_server(
         tmp_path_factory.mktemp("widget"), extra_env={"CHAT_HEARTBEAT_SECONDS": "1"}
     ) as server:
+        # These tests look at the chat itself with nobody online and a queue: keep
+        # the site open for them (test_widget_leads.py covers the offline form).
+        with sqlite3.connect(server.db_path) as db:
+            db.execute(
+                "update leads_leadsettings"
+                " set offline_when_no_counselor = 0, max_expected_wait_seconds = 0"
+            )
         yield server
 
 

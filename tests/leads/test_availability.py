@@ -4,6 +4,7 @@ online and the expected wait; and the live push to the widgets."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -162,3 +163,41 @@ def test_availability_is_published_once_per_change(site, online_counselor):
     assert availability_refresh(site_ids=[site.pk], now=now) == 0
     online_counselor(last_seen_at=now)
     assert availability_refresh(site_ids=[site.pk], now=now) == 1
+
+
+def test_a_schedule_change_is_seen_at_once(
+    site, online_counselor, django_capture_on_commit_callbacks
+):
+    from leads.services.availability import schedule_changed
+
+    now = timezone.now()
+    online_counselor(last_seen_at=now)
+    assert site_availability(site=site, now=now).open is True  # cached now
+    local = timezone.localdate(now, timezone=ZoneInfo(site.time_zone))
+    Closure.objects.create(site=site, starts_on=local, ends_on=local)
+    assert site_availability(site=site, now=now).open is True  # still cached
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_changed(site_id=site.pk)
+    assert site_availability(site=site, now=now).reason == "closure"
+
+
+def test_admin_edits_of_hours_bump_the_schedule(
+    admin_client, site, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    key = f"leads:schedule-version:{site.pk}"
+    before = cache.get(key, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+        "/admin/leads/closure/add/",
+            {"site": site.pk, "starts_on": "2026-12-24", "ends_on": "2026-12-26",
+             "reason": "Year-end"},
+        )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    assert cache.get(key, 0) == before + 1
+    bad = admin_client.post(
+        "/admin/leads/closure/add/",
+        {"site": site.pk, "starts_on": "2026-12-26", "ends_on": "2026-12-24"},
+    )
+    assert b"ends before it starts" in bad.content
