@@ -89,6 +89,26 @@ class LeadSettings(models.Model):
     def __str__(self) -> str:
         return f"Lead settings of {self.site}"
 
+    def clean(self) -> None:
+        """The in-chat form must be one the widget can render and the server can
+        check: 1-10 fields of known types with unique names, and a way to reach the
+        person (a phone or an e-mail field)."""
+        from django.core.exceptions import ValidationError
+
+        from chat.consumers.frames import FrameError, form_payload
+
+        try:
+            form = form_payload({"payload": self.chat_form})
+        except FrameError as exc:
+            raise ValidationError({"chat_form": exc.message}) from exc
+        names = [f["name"] for f in form["fields"]]
+        if len(set(names)) != len(names):
+            raise ValidationError({"chat_form": _("Field names must be unique.")})
+        if not {"phone", "email"} & set(names):
+            raise ValidationError(
+                {"chat_form": _("The form needs a 'phone' or an 'email' field.")}
+            )
+
     @property
     def recipients(self) -> list[str]:
         return [line.strip() for line in self.notify_emails.split() if line.strip()]

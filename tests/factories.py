@@ -1,7 +1,11 @@
+from datetime import time
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from chat.models import CounselorProfile, Site, Team, Visitor
+from leads.models import Lead, LeadSettings, OpeningPeriod
 
 ORIGIN = "https://shop.example.com"
 
@@ -57,12 +61,7 @@ class VisitorFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
 
 
-# Leads. Imported here, not at the top, so the chat factories above stay untouched.
-from datetime import time  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from leads.models import Lead, LeadSettings, OpeningPeriod  # noqa: E402
+# Leads.
 
 
 class LeadSettingsFactory(factory.django.DjangoModelFactory):

@@ -201,3 +201,27 @@ def test_admin_edits_of_hours_bump_the_schedule(
         {"site": site.pk, "starts_on": "2026-12-26", "ends_on": "2026-12-24"},
     )
     assert b"ends before it starts" in bad.content
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"title": "x", "fields": []}, "1 to 10 fields"),
+        ({"title": "x", "fields": [{"name": "a", "label": "A", "type": "date"}]},
+         "Unknown form field type"),
+        ({"title": "x", "fields": [{"name": "name", "label": "N"}]}, "'phone' or"),
+        ({"title": "x", "fields": [{"name": "phone", "label": "P", "type": "tel"},
+                                   {"name": "phone", "label": "Q", "type": "tel"}]},
+         "unique"),
+    ],
+)  # fmt: skip
+def test_chat_form_settings_are_checked_at_save(site, form, message):
+    from django.core.exceptions import ValidationError
+
+    config = LeadSettings(site=site, chat_form=form)
+    with pytest.raises(ValidationError, match=message):
+        config.full_clean()
+
+
+def test_default_chat_form_is_valid(site):
+    LeadSettings(site=site).full_clean()
