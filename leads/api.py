@@ -127,11 +127,12 @@ class LeadUpdateSerializer(serializers.Serializer):
         queryset=CounselorProfile.objects.none(), allow_null=True, required=False
     )
 
-    def __init__(self, *args, site_id: int, **kwargs):
+    def __init__(self, *args, site_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = CounselorProfile.objects.filter(
-            sites=site_id
-        )
+        if site_id is not None:  # None: the OpenAPI generator's instance
+            self.fields["assignee"].queryset = CounselorProfile.objects.filter(
+                sites=site_id
+            )
 
     callback_at = serializers.DateTimeField(allow_null=True, required=False)
 
