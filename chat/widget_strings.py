@@ -94,4 +94,16 @@ def widget_catalog() -> dict[str, str]:
         "done_asap": _("We will call you back as soon as possible."),
         "done_reference": _("Reference %(reference)s"),
         "done_ok": _("Done"),
+        # In-chat lead forms (widget/76-chat-form.js).
+        "form_required": _("Fields marked * are required."),
+        "form_submit": pgettext("button", "Submit"),
+        "form_notice_details": _("Details"),
+        "form_sent": _("Sent ✓ — reference %(reference)s"),
+        "form_sent_plain": _("Sent ✓"),
+        "form_removed": _("(removed)"),
+        "form_error_closed": _(
+            "This chat has ended, so the form can no longer be sent."
+        ),
+        "form_error_not_found": _("This form is no longer available."),
+        "form_error_failed": _("The form could not be sent. Please try again."),
     }

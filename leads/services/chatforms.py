@@ -9,6 +9,7 @@ idempotency key is derived from the client id), then the reply is appended.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import translation
 
 from chat.models import Conversation, CounselorProfile, Message, Visitor
@@ -90,19 +91,47 @@ def form_reply_submit(
     form = Message.objects.filter(
         conversation=conversation, seq=form_seq, kind=Message.Kind.FORM
     ).first()
-    if form is None or not isinstance(form.payload, dict):
-        raise ServiceError("not_found", "No such form in this conversation.")
+    if (
+        form is None
+        or not isinstance(form.payload, dict)
+        or not form.payload.get("lead")
+    ):
+        raise ServiceError("not_found", "No such lead form in this conversation.")
     config = lead_settings_for(conversation.site)
     language = "ko" if visitor.language.startswith("ko") else "en"
+    # The visitor agreed to the notice the form carried, even if it changed since.
+    shown = (form.payload.get("notice") or {}).get("version") or config.notice_version
     with translation.override(language):
         cleaned = clean_chat_form(
             form.payload,
             values,
             consent if isinstance(consent, dict) else {},
             region=config.phone_region,
-            notice_version=config.notice_version,
+            notice_version=shown,
         )
     cleaned.inflow = clean_inflow(inflow)
+    with transaction.atomic():
+        # Under the conversation's lock: one answer per form, even from two tabs.
+        Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+        answered = (
+            Message.objects.filter(
+                conversation=conversation,
+                kind=Message.Kind.FORM_REPLY,
+                payload__form_seq=form_seq,
+            )
+            .exclude(client_id=client_id)
+            .exists()
+        )
+        if answered:
+            raise ServiceError("already_answered", "This form has been answered.")
+        return _answer(
+            conversation, visitor, form, form_seq, values, cleaned, client_id,
+            ip=ip, user_agent=user_agent, language=language,
+        )  # fmt: skip
+
+
+def _answer(conversation, visitor, form, form_seq, values, cleaned, client_id, *,
+            ip, user_agent, language):  # fmt: skip
     captured = lead_capture(
         site=conversation.site,
         source=Lead.Source.IN_CHAT_FORM,
@@ -117,9 +146,9 @@ def form_reply_submit(
     )
     labels = {f["name"]: f.get("label", f["name"]) for f in form.payload["fields"]}
     answered = [
-        {"name": name, "label": labels[name], "value": str(values.get(name) or "")}
+        {"name": name, "label": labels[name], "value": str(values.get(name)).strip()}
         for name in labels
-        if values.get(name)
+        if isinstance(values.get(name), str) and values[name].strip()
     ]
     result = messages_append(
         items=[

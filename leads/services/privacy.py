@@ -68,9 +68,17 @@ def _scrub_form_replies(leads: list[Lead]) -> int:
     refs = [lead.reference for lead in leads if lead.conversation_id]
     if not refs:
         return 0
-    return Message.objects.filter(
+    replies = Message.objects.filter(
         kind=Message.Kind.FORM_REPLY, payload__lead__in=refs
-    ).update(body="", payload={"erased": True})
+    ).values_list("pk", "payload")
+    count = 0
+    for pk, payload in replies:
+        # Keep which form it answered (clients mark that form as answered).
+        form_seq = payload.get("form_seq") if isinstance(payload, dict) else None
+        count += Message.objects.filter(pk=pk).update(
+            body="", payload={"erased": True, "form_seq": form_seq}
+        )
+    return count
 
 
 def leads_purge_expired(*, now: datetime | None = None, batch: int = 1000) -> int:

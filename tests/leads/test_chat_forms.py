@@ -130,3 +130,50 @@ async def test_visitor_cannot_post_a_form_reply_through_send(setup):
     assert stored.kind == "text"  # the visitor's send is always plain text
     await agent.disconnect()
     await visitor.disconnect()
+
+
+async def test_a_form_is_answered_once_and_keeps_its_notice(setup):
+    from leads.models import LeadSettings
+
+    site, counselor = setup
+    agent, visitor, conversation, _ = await live_chat(site, counselor)
+    form = await send_form(agent, visitor, conversation)
+    # The notice changes after the form was sent: the visitor agreed to the one shown.
+    await db(LeadSettings.objects.filter(site=site).update)(notice_version="2027-01")
+    submit = {
+        "type": "form_submit", "client_id": "tab-1", "conversation": conversation,
+        "form_seq": form["seq"], "values": GOOD, "consent": CONSENT,
+    }  # fmt: skip
+    await visitor.send_json_to(submit)
+    await receive_until(visitor, of_type("ack", client_id="tab-1"))
+    # A second tab (another client id) answering the same form is refused.
+    await visitor.send_json_to({**submit, "client_id": "tab-2"})
+    error, _ = await receive_until(visitor, of_type("error", ref="tab-2"))
+    assert error["code"] == "already_answered"
+    lead = await db(Lead.objects.get)()
+    assert lead.submissions_count == 1
+    consent = await db(lead.consents.get)(kind="collection")
+    assert consent.notice_version == "2026-11-01"
+    await agent.disconnect()
+    await visitor.disconnect()
+
+
+async def test_a_plain_form_is_not_a_lead_form(setup):
+    site, counselor = setup
+    agent, visitor, conversation, _ = await live_chat(site, counselor)
+    await agent.send_json_to(
+        {"type": "send", "kind": "form", "conversation": conversation,
+         "client_id": "plain-1", "payload": {"title": "Size?", "fields": [
+             {"name": "size", "label": "Size", "type": "text"}]}}
+    )  # fmt: skip
+    frame, _ = await receive_until(visitor, is_form)
+    await visitor.send_json_to(
+        {"type": "form_submit", "client_id": "p-1", "conversation": conversation,
+         "form_seq": frame["message"]["seq"], "values": {"size": "M"},
+         "consent": CONSENT}
+    )  # fmt: skip
+    error, _ = await receive_until(visitor, of_type("error", ref="p-1"))
+    assert error["code"] == "not_found"
+    assert await db(Lead.objects.count)() == 0
+    await agent.disconnect()
+    await visitor.disconnect()

@@ -221,7 +221,9 @@ export class Store {
     this.pending.delete(frame.client_id);
     this.savePending();
     const chat = this.chats.get(frame.conversation);
-    if (chat && !chat.messages.has(frame.seq)) {
+    // A lead form is built on the server: wait for its message (or a sync) rather
+    // than drawing a stand-in from what was sent.
+    if (chat && !chat.messages.has(frame.seq) && entry.kind !== "lead_form") {
       chat.addMessage({
         id: frame.id,
         conversation: frame.conversation,

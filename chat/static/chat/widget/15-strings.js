@@ -82,6 +82,15 @@
     done_asap: "We will call you back as soon as possible.",
     done_reference: "Reference %(reference)s",
     done_ok: "Done",
+    form_required: "Fields marked * are required.",
+    form_submit: "Submit",
+    form_notice_details: "Details",
+    form_sent: "Sent ✓ — reference %(reference)s",
+    form_sent_plain: "Sent ✓",
+    form_removed: "(removed)",
+    form_error_closed: "This chat has ended, so the form can no longer be sent.",
+    form_error_not_found: "This form is no longer available.",
+    form_error_failed: "The form could not be sent. Please try again.",
   };
   let strings = FALLBACK_STRINGS;
 

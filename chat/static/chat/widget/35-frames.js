@@ -16,6 +16,7 @@
       adopt(frame.conversation); // a new conversation is fetched from seq 0 here
       if (!state.syncing) requestSync(); // else: the same one, from where we are
       for (const item of state.pending.values()) if (!item.failed) transmit(item);
+      chatFormResendAll(); // form submissions without an answer (77-chat-form.js)
       render();
     },
 
@@ -50,6 +51,7 @@
     },
 
     ack(frame) {
+      if (chatFormAck(frame)) return render();
       const item = state.pending.get(frame.client_id);
       finishPending(frame.client_id);
       if (!state.conv || frame.conversation > state.conv.id) send({ type: "ping" });
@@ -134,6 +136,7 @@
     },
 
     error(frame) {
+      if (chatFormError(frame)) return render();
       const item = frame.ref != null ? state.pending.get(String(frame.ref)) : null;
       if (frame.code === "rate_limited") {
         showNotice(t("error_rate"));
@@ -153,6 +156,7 @@
             requestSync();
           }
           for (const p of state.pending.values()) if (!p.failed) transmit(p);
+          chatFormResendAll();
         }, RATE_RETRY_MS);
       } else if (frame.ref === "sync") {
         state.syncing = false;

@@ -29,6 +29,7 @@
       log.scrollTop = log.scrollHeight;
       state.scrollToEnd = false;
     }
+    renderChatForms();
   }
 
   // Consecutive messages of one sender form a group: one name above, one time below.
@@ -65,7 +66,11 @@
   function bubble(message) {
     const payload = message.payload || {};
     if (message.kind === "card") return cardBubble(payload, message.body);
-    if (message.kind === "form") return formBubble(payload, message.body);
+    if (message.kind === "form") {
+      // A lead form is filled in here (76-chat-form-build.js); a plain one is only shown.
+      return isLeadForm(message) ? chatFormCard(message) : formBubble(payload, message.body);
+    }
+    if (message.kind === "form_reply") return replyBubble(payload, message.body);
     return el("div", { class: "bubble", text: message.body || "" });
   }
 

@@ -150,11 +150,92 @@ textarea.inp {
   color: #fff; font-weight: 600;
 }
 
+/* In-chat lead form (76-chat-form-build.js): a card in the counselor's message. */
+.bubble.cf {
+  width: 100%; max-width: 100%; padding: 0; overflow: hidden; white-space: normal;
+  border-radius: 16px; box-shadow: 0 1px 2px rgba(17, 24, 39, .05);
+}
+.from-agent .bubble.cf { border-bottom-left-radius: 6px; }
+.cf p { margin: 0; }
+.cf-head {
+  display: flex; align-items: center; gap: 10px; padding: 11px 14px;
+  border-bottom: 1px solid var(--line); background: #f5f6ff;
+  background: color-mix(in srgb, var(--accent) 6%, white);
+}
+.cf-icon {
+  flex: none; width: 32px; height: 32px; border-radius: 50%; display: grid;
+  place-items: center; color: var(--accent); background: #fff;
+  box-shadow: inset 0 0 0 1px color-mix(in srgb, var(--accent) 20%, white);
+}
+.cf-icon .icon { width: 17px; height: 17px; }
+.cf-head-text { min-width: 0; }
+.cf-title { font-size: 14.5px; font-weight: 700; line-height: 1.35; }
+.cf-hint { margin-top: 1px; color: var(--muted); font-size: 12px; }
+.cf-form { padding: 12px 14px 14px; }
+.cf-set { min-width: 0; margin: 0; padding: 0; border: 0; }
+.cf .fields { gap: 11px; }
+.cf .consents { margin-top: 14px; gap: 8px; }
+.inp:disabled { background: var(--soft); color: var(--muted); }
+.cf-notice {
+  border: 1px solid var(--line); border-radius: 10px; background: var(--soft);
+  color: #4b5563; font-size: 12px; line-height: 1.5;
+}
+.cf-notice summary {
+  display: flex; align-items: center; gap: 8px; padding: 8px 10px; list-style: none;
+  cursor: pointer; border-radius: 10px;
+}
+.cf-notice summary::-webkit-details-marker { display: none; }
+.cf-notice summary:focus-visible {
+  outline: 3px solid color-mix(in srgb, var(--accent) 35%, white); outline-offset: 1px;
+}
+.cf-notice-title { flex: 1; min-width: 0; color: var(--ink); font-size: 12.5px; font-weight: 700; }
+.cf-notice-more { color: var(--accent); font-weight: 600; white-space: nowrap; }
+.cf-notice summary .icon {
+  flex: none; width: 16px; height: 16px; color: var(--accent); transition: transform .15s ease;
+}
+.cf-notice[open] summary .icon { transform: rotate(180deg); }
+.cf-notice .privacy {
+  padding: 8px 10px 10px; border: 0; border-top: 1px solid var(--line); border-radius: 0;
+  background: none;
+}
+.cf .cf-refusal { margin-top: 6px; }
+.cf .cf-error {
+  margin-top: 12px; padding: 8px 11px; border-radius: 10px; background: #fef2f2;
+  border: 1px solid #fecaca; color: #991b1b; font-size: 13px;
+}
+.cf-submit {
+  width: 100%; height: 42px; margin-top: 12px; border: 0; border-radius: 11px;
+  background: var(--accent); color: #fff; font-size: 14.5px; font-weight: 700;
+}
+.cf-submit:hover:not(:disabled) { background: color-mix(in srgb, var(--accent) 88%, black); }
+.cf-submit:focus-visible {
+  outline: 3px solid color-mix(in srgb, var(--accent) 40%, white); outline-offset: 2px;
+}
+.cf .cf-ended { color: var(--muted); font-size: 13px; text-align: center; }
+.cf .cf-status {
+  margin: 12px 14px 0; padding: 8px 11px; border-radius: 10px; background: #dcfce7;
+  color: #166534; font-size: 13px; font-weight: 600; outline: none;
+  font-variant-numeric: tabular-nums;
+}
+.cf-answers { padding: 10px 14px 13px; font-size: 13px; }
+.cf-list, .reply-list {
+  display: grid; grid-template-columns: minmax(0, auto) minmax(0, 1fr); gap: 4px 12px;
+  margin: 0;
+}
+.cf-list dt { color: var(--muted); }
+.cf-list dd, .reply-list dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.bubble.reply { white-space: normal; }
+.reply-list { gap: 2px 10px; }
+.reply-list dt { opacity: .82; }
+.bubble.erased, .cf-removed { font-style: italic; }
+.cf-removed { color: var(--muted); }
+
 /* Korean breaks between words, not inside them. */
 .lc:lang(ko) { word-break: keep-all; overflow-wrap: anywhere; }
 
 @media (max-width: 480px) {
   .inp { height: 44px; font-size: 16px; } /* below 16px iOS zooms into the page */
+  .cf input.inp { height: 42px; }
   textarea.inp { font-size: 16px; }
 }
 `;

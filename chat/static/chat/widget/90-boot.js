@@ -35,6 +35,7 @@
     window.LiveChat = Object.freeze({ version: "1", open, close, toggle });
     restoreFromStorage();
     leadRestore();
+    chatFormRestore();
     // The visitor's own choice earlier in this session wins over data-open.
     const chosen = load(session, "open", null);
     state.open = typeof chosen === "boolean" ? chosen : OPTIONS.open;
