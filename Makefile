@@ -4,6 +4,7 @@ run:
 test:
 	bash scripts/test
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 bench:
 	.venv/bin/python bench/relay.py
+	.venv/bin/python bench/leads.py
