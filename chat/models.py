@@ -20,6 +20,10 @@ def new_site_key() -> str:
     return "pk_" + secrets.token_urlsafe(18)
 
 
+def new_identify_secret() -> str:
+    return "sk_" + secrets.token_urlsafe(32)
+
+
 class Site(models.Model):
     class Routing(models.TextChoices):
         AUTO = "auto", _("Auto-assign")
@@ -31,6 +35,9 @@ class Site(models.Model):
     allowed_origins = models.TextField(blank=True, default="")
     time_zone = models.CharField(max_length=64, default="Asia/Seoul")
     routing = models.CharField(max_length=10, choices=Routing, default=Routing.AUTO)
+    # Signs identify calls (user id + CRM attributes) on the site's own server; never
+    # sent to browsers. See targeting.services.identify.
+    identify_secret = models.CharField(max_length=64, default=new_identify_secret)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -10,5 +10,6 @@ urlpatterns = [
     ),
     path("", include("chat.urls")),
     path("", include("leads.urls")),
+    path("", include("targeting.urls")),
     path("", include("agents_ui.urls")),
 ]

@@ -46,7 +46,7 @@ MAX_BODY_BYTES = 16_384
 PUBLIC_SOURCES = {Lead.Source.OFFLINE_FORM, Lead.Source.QUEUE_OVERFLOW}
 
 
-class _SiteIpThrottle(SimpleRateThrottle):
+class SiteIpThrottle(SimpleRateThrottle):
     setting = ""
 
     def get_rate(self):
@@ -59,11 +59,11 @@ class _SiteIpThrottle(SimpleRateThrottle):
         return f"throttle:{self.setting}:{client_ip(request)}:{site[:64]}"
 
 
-class LeadFormThrottle(_SiteIpThrottle):
+class LeadFormThrottle(SiteIpThrottle):
     setting = "FORM_RATE"
 
 
-class LeadFormConfigThrottle(_SiteIpThrottle):
+class LeadFormConfigThrottle(SiteIpThrottle):
     setting = "FORM_CONFIG_RATE"
 
 
@@ -71,7 +71,7 @@ def _language(value) -> str:
     return "ko" if str(value or "").lower().startswith("ko") else "en"
 
 
-def _site_for(request, key, *, same_origin_ok: bool = False) -> Site:
+def site_for_request(request, key, *, same_origin_ok: bool = False) -> Site:
     site = site_by_key(str(key or ""))
     if site is None:
         raise NotFound("Unknown site.")
@@ -91,7 +91,9 @@ class LeadFormView(APIView):
     throttle_classes = [LeadFormConfigThrottle]
 
     def get(self, request):
-        site = _site_for(request, request.query_params.get("site"), same_origin_ok=True)
+        site = site_for_request(
+            request, request.query_params.get("site"), same_origin_ok=True
+        )
         config = lead_settings_for(site)
         now = timezone.now()
         slots = callback_slots(
@@ -123,10 +125,8 @@ class PayloadTooLarge(APIException):
     default_code = "too_large"
 
 
-class LeadSubmitView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LeadFormThrottle]
+class SmallBodyMixin:
+    """Public POSTs: refuse a body over MAX_BODY_BYTES before anything parses it."""
 
     def initial(self, request, *args, **kwargs):
         # Before the throttle, which parses the body to find the site. A chunked body
@@ -136,11 +136,17 @@ class LeadSubmitView(APIView):
             raise PayloadTooLarge
         super().initial(request, *args, **kwargs)
 
+
+class LeadSubmitView(SmallBodyMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LeadFormThrottle]
+
     def post(self, request):
         data = request.data
         if not isinstance(data, dict):
             raise ParseError("Send a JSON object.")
-        site = _site_for(request, data.get("site"))
+        site = site_for_request(request, data.get("site"))
         with translation.override(_language(data.get("lang"))):
             return self._submit(request, site, data)
 

@@ -14,8 +14,12 @@ def _close_worker_connections():
     from django.db import connections
 
     from chat.writer import close_writers
+    from targeting import live
+    from targeting.writer import close_track_writers
 
     close_writers()
+    close_track_writers()
+    live._live.clear()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 

@@ -28,6 +28,10 @@ from leads import events as lead_events
 from leads.forms import FormInvalid
 from leads.services.availability import availability_payload_cached
 from leads.services.chatforms import form_reply_submit
+from targeting import live
+from targeting.services.identify import identify_verify
+from targeting.tracking import BadEvent, parse_events
+from targeting.writer import get_track_writer
 
 # Sockets of each visitor in this process: "away" only when the last one leaves.
 _local_sockets: dict[int, int] = {}
@@ -62,12 +66,16 @@ class VisitorConsumer(JsonSocket):
         rate, burst = settings.CHAT["VISITOR_MESSAGE_RATE"]
         self.message_bucket = TokenBucket(rate, burst)
         self.typing_bucket = TokenBucket(2, 4)
+        self.event_bucket = TokenBucket(*settings.CHAT["VISITOR_EVENT_RATE"])
+        self.live = None
         await self.accept()
 
     async def disconnect(self, code):
         visitor = getattr(self, "visitor", None)
         if visitor is None:
             return
+        if self.live is not None:
+            live.live_detach(visitor.pk)
         left = _local_sockets.get(visitor.pk, 1) - 1
         if left > 0:
             _local_sockets[visitor.pk] = left
@@ -108,6 +116,12 @@ class VisitorConsumer(JsonSocket):
             ip=(self.scope.get("client") or [None])[0],
         )
         _local_sockets[self.visitor.pk] = _local_sockets.get(self.visitor.pk, 0) + 1
+        loaded = None
+        if live.live_get(self.visitor.pk) is None:
+            loaded = await db(live.snapshot_load)(
+                visitor=self.visitor, site=self.site, now=timezone.now()
+            )
+        self.live = live.live_attach(self.visitor.pk, loaded)
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
         await self.join(lead_events.site_visitors_group(self.site.pk))
@@ -258,6 +272,36 @@ class VisitorConsumer(JsonSocket):
 
     def _pong(self) -> tuple[dict | None, dict]:
         return self._snapshot(), availability_payload_cached(self.site)
+
+    async def frame_track(self, data: dict):
+        """Behaviour events (targeting): applied to the live snapshot at once, stored
+        in batches. No answer; each refused event gets a `bad_event` error."""
+        visitor = self.require_visitor()
+        now = timezone.now()
+        try:
+            events, refused = parse_events(data.get("events"), now=now)
+        except BadEvent as exc:
+            raise F.FrameError("bad_event", str(exc)) from None
+        if not self.event_bucket.take(len(events) or 1):
+            await self.flood("rate_limited", "Too many events; slow down.")
+            return
+        accepted = []
+        for index, event in events:
+            if event.kind == "identify":
+                try:
+                    await db(identify_verify)(site=self.site, data=event.data, now=now)
+                except BadEvent as exc:
+                    refused.append((index, str(exc)))
+                    continue
+            accepted.append(event)
+        if accepted:
+            live.live_apply(self.live, accepted)
+            get_track_writer().put(visitor.pk, self.site.pk, accepted)
+        for index, message in sorted(refused):
+            await self.send_json(
+                {"type": "error", "code": "bad_event", "message": message,
+                 "index": index}
+            )  # fmt: skip
 
     async def frame_form_submit(self, data: dict):
         """An in-chat lead form filled in: a lead, then a `form_reply` message."""

@@ -186,6 +186,8 @@ CHAT = {
     "VISITOR_FRAME_RATE": (env_int("CHAT_VISITOR_FRAMES_PER_S", 10), 30),
     "VISITOR_MESSAGE_RATE": (env_int("CHAT_VISITOR_MESSAGES_PER_S", 3), 10),
     "AGENT_FRAME_RATE": (env_int("CHAT_AGENT_FRAMES_PER_S", 50), 200),
+    # Tracking events per visitor socket (a frame carries up to 20).
+    "VISITOR_EVENT_RATE": (env_int("CHAT_VISITOR_EVENTS_PER_S", 20), 100),
     # Violations of the frame budget before the socket is closed (code 4429).
     "FLOOD_CLOSE_AFTER": env_int("CHAT_FLOOD_CLOSE_AFTER", 50),
     "VISITOR_TOKEN_MAX_AGE_DAYS": env_int("CHAT_VISITOR_TOKEN_MAX_AGE_DAYS", 365),
@@ -206,6 +208,8 @@ LEADS = {
     # Public form: submissions per (IP, site) per minute, and reads of its config.
     "FORM_RATE": env("LEADS_FORM_RATE", "10/minute"),
     "FORM_CONFIG_RATE": env("LEADS_FORM_CONFIG_RATE", "120/minute"),
+    # Tracking beacons (targeting) per (IP, site).
+    "BEACON_RATE": env("TRACK_BEACON_RATE", "120/minute"),
     # Beat interval of the reminder/overdue scan (seconds).
     "SCAN_SECONDS": float(env("LEADS_SCAN_SECONDS", "15")),
     "EXPORT_MAX_ROWS": env_int("LEADS_EXPORT_MAX_ROWS", 200_000),

@@ -6,8 +6,10 @@ Where a person's data lives (keep this list true when a model gains a field):
 - leads.LeadSubmission: data, ip, user agent;  leads.ConsentRecord: ip, user agent;
 - leads.LeadEvent: notes;  leads.LeadNotice: nothing personal;
 - chat.Message of kind "form_reply": the values typed into an in-chat form;
-- chat.Visitor (name, ip, user agent) and its conversations and messages, when the
-  person asks for erasure (the transcripts are theirs too).
+- chat.Visitor (name, ip, user agent) and its conversations and messages, and the
+  targeting record hanging off it (VisitorProfile: user id and CRM attributes;
+  VisitSession; TrackEvent), when the person asks for erasure: deleting the visitor
+  cascades to all of them.
 The access log keeps lead ids and masked filters, never the data itself.
 """
 

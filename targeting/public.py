@@ -1,0 +1,85 @@
+"""The tracking beacon: POST /public/v1/track, for events the widget could not send
+on its socket (the page is being hidden or unloaded). `navigator.sendBeacon` posts
+`text/plain` (no CORS preflight) JSON: {"site", "token", "events"}.
+
+Answers 204 when the valid events are stored (the refused ones are counted in the
+`X-Refused-Events` header), 400 for a body that is not such an object, 403 for an
+origin the site does not allow or a token not of this site, 413 above 16 KiB and 429
+past the per-(IP, site) rate.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.services.visitors import visitor_from_token
+from leads.public import SiteIpThrottle, SmallBodyMixin, site_for_request
+from targeting import live
+from targeting.services.identify import identify_verify
+from targeting.tracking import BadEvent, parse_events
+from targeting.writer import track_store
+
+
+class BeaconParser(BaseParser):
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return json.loads(stream.read().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ParseError("The beacon is not JSON.") from exc
+
+
+class BeaconThrottle(SiteIpThrottle):
+    setting = "BEACON_RATE"
+
+
+class TrackBeaconView(SmallBodyMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [BeaconParser]
+    throttle_classes = [BeaconThrottle]
+
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise ParseError("Send a JSON object.")
+        site = site_for_request(request, data.get("site"))
+        token = data.get("token")
+        visitor = (
+            visitor_from_token(site=site, token=token)
+            if isinstance(token, str) and len(token) <= 400
+            else None
+        )
+        if visitor is None:
+            raise PermissionDenied("Unknown visitor.")
+        now = timezone.now()
+        try:
+            events, refused = parse_events(data.get("events"), now=now)
+        except BadEvent as exc:
+            raise ParseError(str(exc)) from exc
+        accepted = []
+        for index, event in events:
+            if event.kind == "identify":
+                try:
+                    identify_verify(site=site, data=event.data, now=now)
+                except BadEvent as exc:
+                    refused.append((index, str(exc)))
+                    continue
+            accepted.append(event)
+        if accepted:
+            track_store([(visitor.pk, site.pk, event) for event in accepted])
+            entry = live.live_get(visitor.pk)
+            if entry is not None:  # a socket of theirs is still here: keep it current
+                live.live_apply(entry, accepted)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        response["X-Refused-Events"] = str(len(refused))
+        return response
