@@ -1,14 +1,16 @@
 """Visitor behaviour: profiles (identity and CRM attributes), visits (sessions with
-their inflow) and the tracking events themselves.
+their inflow) and the tracking events themselves; rules, coupon pools, and offers
+(each exposure of a visitor to a rule, with its answer).
 
 The live state of a visitor is in memory (targeting.live); these tables are the
 record it is rebuilt from, written in batches (targeting.writer).
 """
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import Site, Visitor
+from chat.models import Conversation, Site, Visitor
 
 
 class VisitorProfile(models.Model):
@@ -92,3 +94,213 @@ class TrackEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor_id} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# Rules, what they show, and what happened.
+
+
+def _no_pages() -> list:
+    return []
+
+
+class Rule(models.Model):
+    """A targeting rule: when ``condition`` holds (on ``target_pages``), show
+    ``action``. Validated by ``clean()`` (targeting.services.rules.rule_errors);
+    compiled and cached per site by targeting.services.rules.site_rules."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+    priority = models.IntegerField(
+        default=0,
+        help_text=_(
+            "When several rules match, the highest priority wins (ties: the older "
+            "rule). One offer is shown at a time."
+        ),
+    )
+    condition = models.JSONField(
+        help_text=_(
+            'The condition, e.g. {"all": [{"field": "category", "op": "eq", '
+            '"value": "bags"}, {"field": "dwell", "gte": 60}]}. See '
+            "docs/targeting.md for every field."
+        )
+    )
+    target_pages = models.JSONField(
+        default=_no_pages,
+        blank=True,
+        help_text=_(
+            'Pages where the rule may fire: path prefixes ("/cards/apply") or '
+            'regular expressions ("re:^/products/\\d+$"). Empty: every page.'
+        ),
+    )
+    action = models.JSONField(
+        help_text=_(
+            'What to show, e.g. {"kind": "banner", "title": "Bags -20% today", '
+            '"body": "Hello {{name|there}}", "cta": {"label": "See bags", "url": '
+            '"https://shop.example.com/bags"}}. Kinds: chat_invite, banner, coupon, '
+            "callback, survey."
+        )
+    )
+    fallback = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a chat invitation only: the action shown instead when no counselor "
+            'has free capacity (e.g. {"kind": "callback", "title": "We call you '
+            'back"}). Empty: show nothing then.'
+        ),
+    )
+    cap_per_visitor = models.PositiveIntegerField(
+        default=0, help_text=_("At most this many times per visitor (0: no cap).")
+    )
+    cap_per_session = models.PositiveIntegerField(
+        default=0, help_text=_("At most this many times per visit (0: no cap).")
+    )
+    cap_days = models.PositiveIntegerField(
+        default=0,
+        help_text=_("At most once every this many days per visitor (0: no cap)."),
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    hours_from = models.TimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Daily hours in the site's time zone, with 'hours until'; a range like "
+            "21:00-09:00 runs past midnight. Empty: all day."
+        ),
+    )
+    hours_until = models.TimeField(null=True, blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "Share of matching visitors (0-50 %) who are not shown the offer, so its "
+            "lift can be measured against them."
+        ),
+    )
+    offer_timeout_seconds = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text=_("An offer not answered within this time counts as ignored."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        indexes = [models.Index(fields=["site", "active"], name="rule_site_active_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from targeting.services.rules import rule_errors
+
+        errors = rule_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class CouponPool(models.Model):
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="coupon_pools"
+    )
+    name = models.CharField(max_length=120)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coupon(models.Model):
+    """One code of a pool; a visitor gets at most one code per pool."""
+
+    pool = models.ForeignKey(CouponPool, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(max_length=40)
+    visitor = models.ForeignKey(
+        Visitor,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coupons",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "code"], name="coupon_unique_code"),
+            models.UniqueConstraint(
+                fields=["pool", "visitor"], name="coupon_one_per_visitor"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["pool", "id"],
+                condition=models.Q(visitor__isnull=True),
+                name="coupon_free_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Offer(models.Model):
+    """One exposure of a visitor to a rule: shown (treatment) or held out."""
+
+    class Variant(models.TextChoices):
+        TREATMENT = "treatment", _("Treatment")
+        HOLDOUT = "holdout", _("Holdout")
+
+    class State(models.TextChoices):
+        SHOWN = "shown", _("Shown")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        IGNORED = "ignored", _("Ignored (timed out)")
+        HELD_OUT = "held_out", _("Held out")
+
+    class Kind(models.TextChoices):
+        CHAT_INVITE = "chat_invite", _("Chat invitation")
+        BANNER = "banner", _("Banner")
+        COUPON = "coupon", _("Coupon")
+        CALLBACK = "callback", _("Callback offer")
+        SURVEY = "survey", _("Survey")
+
+    # RESTRICT: a rule with exposures keeps its results (deactivate it instead),
+    # but deleting its site or the visitor still deletes them.
+    rule = models.ForeignKey(Rule, on_delete=models.RESTRICT, related_name="offers")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="offers"
+    )
+    session_key = models.CharField(max_length=64, blank=True, default="")
+    variant = models.CharField(
+        max_length=10, choices=Variant, default=Variant.TREATMENT
+    )
+    kind = models.CharField(max_length=12, choices=Kind)
+    # What was shown (targeting.actions.render_action), or would have been.
+    payload = models.JSONField(default=dict, blank=True)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.SHOWN)
+    shown_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["rule", "visitor"], name="offer_rule_visitor_idx"),
+            models.Index(fields=["visitor", "shown_at"], name="offer_visitor_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}->{self.visitor_id} {self.variant} {self.state}"

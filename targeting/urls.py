@@ -1,8 +1,14 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-from targeting import public
+from targeting import api, public
+
+# SimpleRouter: leads' DefaultRouter already serves the /api/ root view.
+router = SimpleRouter()
+router.register("targeting/rules", api.RuleViewSet, basename="rule")
 
 app_name = "targeting"
 urlpatterns = [
     path("public/v1/track", public.TrackBeaconView.as_view(), name="track-beacon"),
+    path("api/", include(router.urls)),
 ]

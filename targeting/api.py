@@ -1,0 +1,122 @@
+"""The managers' targeting API: their sites' rules, each rule's results, and the
+preview ("would this rule fire for visitor X now, and if not, why").
+
+Managers only (session auth; a counselor profile with the manager role), scoped to
+the sites of their profile: another site's rule answers 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from chat.models import Visitor
+from leads.api import IsManager
+from targeting.models import Rule
+from targeting.services.preview import rule_preview
+from targeting.services.results import rule_results
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    action_kind = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rule
+        fields = [
+            "id",
+            "site",
+            "name",
+            "active",
+            "priority",
+            "condition",
+            "target_pages",
+            "action_kind",
+            "action",
+            "fallback",
+            "cap_per_visitor",
+            "cap_per_session",
+            "cap_days",
+            "starts_at",
+            "ends_at",
+            "hours_from",
+            "hours_until",
+            "holdout_percent",
+            "offer_timeout_seconds",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_action_kind(self, rule) -> str | None:
+        return (rule.action or {}).get("kind")
+
+
+class ResultsQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=90, default=7)
+    since = serializers.DateTimeField(required=False)
+
+
+class PreviewSerializer(serializers.Serializer):
+    visitor = serializers.UUIDField()
+
+
+class RuleViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RuleSerializer
+    permission_classes = [IsAuthenticated, IsManager]
+    filterset_fields = ["site", "active"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator
+            return Rule.objects.none()
+        profile = self.request.user.counselor
+        return Rule.objects.filter(site__in=profile.sites.all()).order_by(
+            "site_id", "-priority", "id"
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", int, description="Attribution window (1-90)."),
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="Exposures from then on."
+            ),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """Exposures, answers and what followed (chat, lead, purchase) within
+        ``days`` after each exposure, per variant, with the lift over the holdout."""
+        rule = self.get_object()
+        query = ResultsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            rule_results(
+                rule=rule,
+                window=timedelta(days=query.validated_data["days"]),
+                since=query.validated_data.get("since"),
+            )
+        )
+
+    @extend_schema(request=PreviewSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def preview(self, request, pk=None):
+        """Would the rule fire for this visitor (public id) now; if not, which
+        conditions fail and what else (caps, dates, hours, holdout) blocks it."""
+        rule = self.get_object()
+        incoming = PreviewSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        visitor = (
+            Visitor.objects.select_related("site")
+            .filter(site_id=rule.site_id, public_id=incoming.validated_data["visitor"])
+            .first()
+        )
+        if visitor is None:
+            raise NotFound("No visitor with that id on this rule's site.")
+        return Response(rule_preview(rule=rule, visitor=visitor))

@@ -1,0 +1,167 @@
+"""The rule editor's preview: would this rule fire for visitor X now, and if not,
+which condition (or cap, date, hour, holdout) stops it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from chat.models import Site, Visitor
+from leads.services.availability import site_availability
+from targeting import live
+from targeting.actions import render_action
+from targeting.conditions_values import RuleError
+from targeting.engine import evaluate
+from targeting.models import Offer, Rule
+from targeting.services.rules import (
+    HOLDOUT,
+    offer_history_load,
+    rule_blockers,
+    rule_compile,
+    variant_for,
+)
+from targeting.snapshot import Context, Snapshot
+from targeting.snapshot import Offer as OfferRecord
+
+CLOSED_REASONS = ("closed_hours", "holiday", "closure", "no_hours")
+
+
+def site_context(*, site: Site, now: datetime) -> Context:
+    """Business hours and counselor capacity as the engine sees them: a counselor
+    is available when a newcomer would not wait (a free slot beyond the queue)."""
+    state = site_availability(site=site, now=now)
+    hours_open = state.reason not in CLOSED_REASONS
+    return Context(
+        business_hours_open=hours_open,
+        hours_change_at=state.closes_at if hours_open else state.opens_at,
+        counselor_available=state.open and state.expected_wait == 0,
+    )
+
+
+def snapshot_offers(*, visitor_id: int, since: datetime) -> tuple[OfferRecord, ...]:
+    """The visitor's offers since ``since`` as the engine's history ("shown", then
+    the answer), oldest first. Held-out exposures were never seen: left out."""
+    records = []
+    rows = (
+        Offer.objects.filter(visitor_id=visitor_id, shown_at__gte=since)
+        .exclude(state=Offer.State.HELD_OUT)
+        .values_list(
+            "rule_id", "kind", "state", "shown_at", "answered_at", "session_key"
+        )
+    )
+    for rule_id, kind, state, shown_at, answered_at, key in rows:
+        records.append(OfferRecord(shown_at, rule_id, kind, "shown", key))
+        if state != Offer.State.SHOWN:
+            records.append(
+                OfferRecord(answered_at or shown_at, rule_id, kind, state, key)
+            )
+    records.sort(key=lambda r: r.at)
+    return tuple(records)
+
+
+def visitor_snapshot(*, visitor: Visitor, now: datetime) -> tuple[Snapshot, str]:
+    """The live snapshot when the visitor is connected to this process, else one
+    rebuilt from the record; and which it is ("live" or "record")."""
+    entry = live.live_get(visitor.pk)
+    if entry is not None:
+        return entry.snapshot.at(max(now, entry.snapshot.now)), "live"
+    site = visitor.site
+    snapshot = live.snapshot_load(visitor=visitor, site=site, now=now)
+    offers = snapshot_offers(visitor_id=visitor.pk, since=now - live.RETAIN)
+    context = site_context(site=site, now=now)
+    return replace(snapshot, offers=offers, context=context), "record"
+
+
+def rule_preview(
+    *, rule: Rule, visitor: Visitor, now: datetime | None = None
+) -> dict[str, Any]:
+    """Evaluate ``rule`` for ``visitor`` now, with reasons. Reads only (the
+    visitor's record, their offers, the site's availability); shows nothing."""
+    now = now or timezone.now()
+    snapshot, source = visitor_snapshot(visitor=visitor, now=now)
+    base = {
+        "rule": rule.pk,
+        "visitor": str(visitor.public_id),
+        "now": snapshot.now.isoformat(),
+        "source": source,
+        "page": snapshot.page.url if snapshot.page.entered_at else None,
+    }
+    try:
+        compiled = rule_compile(rule)
+    except RuleError as exc:
+        return {**base, "error": f"the rule does not compile: {exc}"}
+    decision = evaluate(compiled, snapshot)
+    history = offer_history_load(visitor_id=visitor.pk, rule_ids=[rule.pk])
+    blocked_by = list(
+        rule_blockers(rule, snapshot=snapshot, history=history.get(rule.pk, []))
+    )
+    variant = variant_for(rule.pk, visitor.pk, rule.holdout_percent)
+    if variant == HOLDOUT:
+        blocked_by.append(
+            f"the visitor is in the rule's {rule.holdout_percent}% holdout "
+            "(recorded, never shown)"
+        )
+    action = rule.action
+    note = ""
+    if action.get("kind") == "chat_invite" and not snapshot.context.counselor_available:
+        action = rule.fallback
+        note = (
+            "no counselor has free capacity: the fallback would be shown"
+            if action
+            else "no counselor has free capacity and there is no fallback"
+        )
+        if not action:
+            blocked_by.append(note)
+    rendered = None
+    if action:
+        rendered = render_action(action, snapshot, name=visitor.name or None)
+    return {
+        **base,
+        "matched": decision.matched,
+        "would_fire": decision.matched and not blocked_by,
+        "reasons": [_reason(r) for r in decision.reasons],
+        "failing": [_reason(r) for r in decision.failing],
+        "blocked_by": blocked_by,
+        "variant": variant,
+        "action": rendered,
+        "action_note": note,
+        "wake_at": decision.wake_at.isoformat() if decision.wake_at else None,
+    }
+
+
+def _reason(reason: Any) -> dict[str, Any]:
+    return {"path": reason.path, "passed": reason.passed, "text": reason.text}
+
+
+def preview_text(result: dict[str, Any]) -> str:
+    """The preview in plain English, for the admin page."""
+    head = f"Visitor {result['visitor']} at {result['now']} ({result['source']})"
+    if result.get("page"):
+        head += f", on {result['page']}"
+    if "error" in result:
+        return f"{head}\n{result['error']}"
+    if result["would_fire"]:
+        verdict = "WOULD FIRE now."
+    elif result["matched"]:
+        verdict = "Matches, but would not be shown:"
+    else:
+        verdict = "Does NOT match. Failing:"
+    lines = [head, verdict]
+    if not result["matched"]:
+        lines += [f"  - {r['path']}: {r['text']}" for r in result["failing"]]
+        if result["blocked_by"]:
+            lines.append("Would also be blocked:")
+    lines += [f"  - {b}" for b in result["blocked_by"]]
+    if result["action_note"] and result["action_note"] not in result["blocked_by"]:
+        lines.append(f"Note: {result['action_note']}")
+    lines.append("All conditions:")
+    lines += [
+        f"  [{'pass' if r['passed'] else 'FAIL'}] {r['path']}: {r['text']}"
+        for r in result["reasons"]
+    ]
+    if result["wake_at"]:
+        lines.append(f"May change at {result['wake_at']} with no new event.")
+    return "\n".join(lines)
