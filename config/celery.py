@@ -16,4 +16,5 @@ app.conf.beat_schedule = {
     "lead-notices-recover": {"task": "leads.tasks.notices_recover", "schedule": 60.0},
     "availability-tick": {"task": "leads.tasks.availability_tick", "schedule": 30.0},
     "leads-purge": {"task": "leads.tasks.leads_purge_expired", "schedule": 3600.0},
+    "offers-expire": {"task": "targeting.tasks.offers_expire", "schedule": 60.0},
 }

@@ -28,7 +28,8 @@ from leads import events as lead_events
 from leads.forms import FormInvalid
 from leads.services.availability import availability_payload_cached
 from leads.services.chatforms import form_reply_submit
-from targeting import live
+from targeting import clock, live
+from targeting.runtime import Targeter
 from targeting.services.identify import identify_verify
 from targeting.tracking import BadEvent, parse_events
 from targeting.writer import get_track_writer
@@ -68,6 +69,7 @@ class VisitorConsumer(JsonSocket):
         self.typing_bucket = TokenBucket(2, 4)
         self.event_bucket = TokenBucket(*settings.CHAT["VISITOR_EVENT_RATE"])
         self.live = None
+        self.targeter: Targeter | None = None
         await self.accept()
 
     async def disconnect(self, code):
@@ -76,6 +78,8 @@ class VisitorConsumer(JsonSocket):
             return
         if self.live is not None:
             live.live_detach(visitor.pk)
+        if self.targeter is not None:
+            self.targeter.close()
         left = _local_sockets.get(visitor.pk, 1) - 1
         if left > 0:
             _local_sockets[visitor.pk] = left
@@ -119,9 +123,10 @@ class VisitorConsumer(JsonSocket):
         loaded = None
         if live.live_get(self.visitor.pk) is None:
             loaded = await db(live.snapshot_load)(
-                visitor=self.visitor, site=self.site, now=timezone.now()
+                visitor=self.visitor, site=self.site, now=clock.now()
             )
         self.live = live.live_attach(self.visitor.pk, loaded)
+        self.targeter = Targeter(self)
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
         await self.join(lead_events.site_visitors_group(self.site.pk))
@@ -277,7 +282,7 @@ class VisitorConsumer(JsonSocket):
         """Behaviour events (targeting): applied to the live snapshot at once, stored
         in batches. No answer; each refused event gets a `bad_event` error."""
         visitor = self.require_visitor()
-        now = timezone.now()
+        now = clock.now()
         try:
             events, refused = parse_events(data.get("events"), now=now)
         except BadEvent as exc:
@@ -289,19 +294,34 @@ class VisitorConsumer(JsonSocket):
         for index, event in events:
             if event.kind == "identify":
                 try:
-                    await db(identify_verify)(site=self.site, data=event.data, now=now)
+                    await db(identify_verify)(
+                        site=self.site, data=event.data, now=timezone.now()
+                    )
                 except BadEvent as exc:
                     refused.append((index, str(exc)))
                     continue
             accepted.append(event)
-        if accepted:
-            live.live_apply(self.live, accepted)
-            get_track_writer().put(visitor.pk, self.site.pk, accepted)
         for index, message in sorted(refused):
             await self.send_json(
                 {"type": "error", "code": "bad_event", "message": message,
                  "index": index}
             )  # fmt: skip
+        if accepted:
+            live.live_apply(self.live, accepted)
+            get_track_writer().put(visitor.pk, self.site.pk, accepted)
+            await self.targeter.on_events({event.kind for event in accepted})
+
+    async def frame_offer_response(self, data: dict):
+        """The visitor accepted or rejected the offer on screen (targeting)."""
+        self.require_visitor()
+        offer_id = F.req_int(data, "offer")
+        outcome = data.get("outcome")
+        if outcome not in ("accepted", "rejected"):
+            raise F.FrameError("bad_field", "'outcome' must be accepted or rejected.")
+        offer = await self.targeter.answer(offer_id, outcome)
+        if offer.conversation_id:
+            conversation = await db(Conversation.objects.get)(pk=offer.conversation_id)
+            await self._send_conversation(conversation, reason="started")
 
     async def frame_form_submit(self, data: dict):
         """An in-chat lead form filled in: a lead, then a `form_reply` message."""

@@ -28,7 +28,8 @@ SENDER_CAN_POST = {
         Message.Kind.FORM,
         Message.Kind.NOTE,
     },
-    Message.Sender.SYSTEM: {Message.Kind.TEXT},
+    # System notes: context for counselors (e.g. the targeting rule that invited).
+    Message.Sender.SYSTEM: {Message.Kind.TEXT, Message.Kind.NOTE},
 }
 
 

@@ -1,0 +1,176 @@
+"""Offers: recording an exposure (treatment or holdout), the visitor's answer, and
+the timeout that turns an unanswered offer into "ignored".
+
+An accepted chat invitation opens a conversation with the rule's context: the
+counselor sees which rule invited the visitor and what they were looking at.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from chat.models import Message, Site, Visitor
+from chat.services.conversations import conversation_start
+from chat.services.messages import SendItem, messages_append
+from core.errors import ServiceError
+from targeting import clock
+from targeting.actions import render_action
+from targeting.models import CouponPool, Offer
+from targeting.services.coupons import coupon_assign
+from targeting.services.rules import HOLDOUT, RuleSpec, variant_for
+from targeting.snapshot import Snapshot
+
+ANSWERS = {"accepted": Offer.State.ACCEPTED, "rejected": Offer.State.REJECTED}
+
+
+def offer_frame(offer: Offer, *, timeout: int) -> dict[str, Any]:
+    return {
+        "type": "offer",
+        "offer": {
+            "id": offer.pk,
+            "rule": offer.rule_id,
+            "kind": offer.kind,
+            **offer.payload,
+            "expires_in": timeout,
+        },
+    }
+
+
+def offer_present(
+    *,
+    site: Site,
+    visitor: Visitor,
+    spec: RuleSpec,
+    snapshot: Snapshot,
+    counselor_available: bool,
+    now: datetime | None = None,
+) -> tuple[Offer | None, dict | None]:
+    """Record the exposure of `spec` to the visitor and return (offer, frame). The
+    frame is None for the holdout group (recorded as "held_out", nothing shown).
+    A chat invitation with no free counselor becomes the rule's fallback; with no
+    fallback, or a coupon pool with no code left, nothing is recorded."""
+    now = now or clock.now()
+    action = spec.action
+    if action["kind"] == "chat_invite" and not counselor_available:
+        action = spec.fallback
+        if action is None:
+            return None, None
+    variant = variant_for(spec.id, visitor.pk, spec.holdout_percent)
+    with transaction.atomic():
+        coupon = None
+        if action["kind"] == "coupon" and variant != HOLDOUT:
+            pool = CouponPool.objects.filter(pk=action.get("pool"), site=site).first()
+            coupon = coupon_assign(pool=pool, visitor=visitor) if pool else None
+            if coupon is None:
+                return None, None
+        payload = render_action(
+            action,
+            snapshot,
+            name=visitor.name or None,
+            coupon_code=coupon.code if coupon else None,
+        )
+        offer = Offer.objects.create(
+            rule_id=spec.id,
+            site=site,
+            visitor=visitor,
+            session_key=snapshot.session.id,
+            variant=variant,
+            kind=action["kind"],
+            payload=payload,
+            coupon=coupon,
+            state=Offer.State.HELD_OUT if variant == HOLDOUT else Offer.State.SHOWN,
+            shown_at=now,
+        )
+    if variant == HOLDOUT:
+        return offer, None
+    return offer, offer_frame(offer, timeout=spec.offer_timeout_seconds)
+
+
+def _journey(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return ""
+    page = snapshot.page
+    parts = [f"on {page.title or page.url}"]
+    inflow = snapshot.session.inflow
+    if inflow.utm_source or inflow.referrer_host:
+        parts.append(f"from {inflow.utm_source or inflow.referrer_host}")
+    if snapshot.cart.count:
+        parts.append(f"cart {snapshot.cart.count} item(s), {snapshot.cart.value:,.0f}")
+    return ", ".join(parts)
+
+
+def offer_answer(
+    *,
+    visitor: Visitor,
+    offer_id: int,
+    outcome: str,
+    snapshot: Snapshot | None = None,
+    now: datetime | None = None,
+) -> Offer:
+    """The visitor accepted or rejected an offer still shown. Accepting a chat
+    invitation opens (or reuses) their conversation and tells the counselor why."""
+    if outcome not in ANSWERS:
+        raise ServiceError("bad_field", "outcome must be accepted or rejected.")
+    now = now or clock.now()
+    with transaction.atomic():
+        offer = (
+            Offer.objects.select_for_update()
+            .select_related("rule")
+            .filter(pk=offer_id, visitor=visitor)
+            .first()
+        )
+        if offer is None:
+            raise ServiceError("not_found", "No such offer.")
+        if offer.state != Offer.State.SHOWN:
+            return offer  # answered, or timed out, already: the first word stands
+        offer.state = ANSWERS[outcome]
+        offer.answered_at = now
+        offer.save(update_fields=["state", "answered_at"])
+    if offer.state == Offer.State.ACCEPTED and offer.kind == "chat_invite":
+        conversation, _ = conversation_start(visitor=visitor, now=now)
+        Offer.objects.filter(pk=offer.pk).update(conversation=conversation)
+        offer.conversation = conversation
+        note = f"Invited by the rule \u201c{offer.rule.name}\u201d"
+        journey = _journey(snapshot)
+        messages_append(
+            items=[
+                SendItem(
+                    conversation_id=conversation.pk,
+                    sender_kind=Message.Sender.SYSTEM,
+                    sender_id=0,
+                    client_id=f"offer-{offer.pk}",
+                    kind=Message.Kind.NOTE,
+                    body=f"{note}: {journey}." if journey else f"{note}.",
+                )
+            ]
+        )
+    return offer
+
+
+def offers_expire(*, now: datetime | None = None, grace: int = 30) -> int:
+    """Offers still shown past their rule's timeout (plus a grace for the socket's
+    own timer) become "ignored" (beat, every minute; sockets that closed first)."""
+    now = now or clock.now()
+    expired = 0
+    shown = Offer.objects.filter(state=Offer.State.SHOWN).select_related("rule")
+    for offer in shown.only("pk", "shown_at", "rule__offer_timeout_seconds")[:5000]:
+        limit = offer.shown_at + timedelta(
+            seconds=offer.rule.offer_timeout_seconds + grace
+        )
+        if limit <= now:
+            expired += Offer.objects.filter(
+                pk=offer.pk, state=Offer.State.SHOWN
+            ).update(state=Offer.State.IGNORED, answered_at=now)
+    return expired
+
+
+def offer_ignore(*, offer_id: int, now: datetime | None = None) -> bool:
+    """The socket's own timeout: still shown -> ignored."""
+    return bool(
+        Offer.objects.filter(pk=offer_id, state=Offer.State.SHOWN).update(
+            state=Offer.State.IGNORED, answered_at=now or clock.now()
+        )
+    )
