@@ -146,6 +146,8 @@ class VisitorConsumer(JsonSocket):
                 "limits": {
                     "max_text_chars": settings.CHAT["MAX_TEXT_CHARS"],
                     "max_frame_bytes": settings.CHAT["MAX_FRAME_BYTES"],
+                    "events_per_second": settings.CHAT["VISITOR_EVENT_RATE"][0],
+                    "events_burst": settings.CHAT["VISITOR_EVENT_RATE"][1],
                 },
             }
         )
@@ -288,7 +290,7 @@ class VisitorConsumer(JsonSocket):
         except BadEvent as exc:
             raise F.FrameError("bad_event", str(exc)) from None
         if not self.event_bucket.take(len(events) or 1):
-            await self.flood("rate_limited", "Too many events; slow down.")
+            await self.flood("rate_limited", "Too many events; slow down.", "track")
             return
         accepted = []
         for index, event in events:

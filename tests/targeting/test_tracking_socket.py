@@ -150,7 +150,7 @@ async def test_event_floods_are_limited(settings):
     await comm.send_json_to({"type": "track", "events": [session_event()]})
     await comm.send_json_to({"type": "track", "events": events})
     error, _ = await receive_until(comm, of_type("error", code="rate_limited"))
-    assert "events" in error["message"]
+    assert "events" in error["message"] and error["ref"] == "track"
     await comm.disconnect()
 
 

@@ -5,7 +5,9 @@
  *   <script src="https://chat.example/widget.js" data-site-key="pk_..." async></script>
  *
  * Options on the tag: data-lang="ko|en", data-open="true", data-title="Shop name",
- * data-color="#4f46e5". Host page API: window.LiveChat.open() / close() / toggle().
+ * data-color="#4f46e5", data-track-pages="manual" (no automatic page views). Host page
+ * API: window.LiveChat.open() / close() / toggle(), and the tracking calls of
+ * 68-track.js (page, search, cartAdd, cartRemove, checkout, purchase, identify, push).
  *
  * A classic script, not a module: host pages (hosted shop platforms included) load it
  * with a plain tag, and one self-contained file served at a stable URL cannot drift

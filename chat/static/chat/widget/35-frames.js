@@ -17,6 +17,7 @@
       if (!state.syncing) requestSync(); // else: the same one, from where we are
       for (const item of state.pending.values()) if (!item.failed) transmit(item);
       chatFormResendAll(); // form submissions without an answer (77-chat-form.js)
+      trackFlush(); // tracking events queued while there was no socket (68-track.js)
       render();
     },
 
@@ -136,6 +137,7 @@
     },
 
     error(frame) {
+      if (trackError(frame)) return; // a refused tracking event (68-track.js)
       if (chatFormError(frame)) return render();
       const item = frame.ref != null ? state.pending.get(String(frame.ref)) : null;
       if (frame.code === "rate_limited") {

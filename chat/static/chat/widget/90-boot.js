@@ -32,7 +32,8 @@
   }
 
   function boot() {
-    window.LiveChat = Object.freeze({ version: "1", open, close, toggle });
+    const queued = trackTakeQueue(); // the host page's calls before this script ran
+    window.LiveChat = Object.freeze({ version: "1", open, close, toggle, ...trackApi() });
     restoreFromStorage();
     leadRestore();
     chatFormRestore();
@@ -40,6 +41,7 @@
     const chosen = load(session, "open", null);
     state.open = typeof chosen === "boolean" ? chosen : OPTIONS.open;
     connect();
+    trackBoot(queued); // 68-track.js: session, page view, the queued calls
     const strings = loadStrings();
     // Wait briefly for the visitor's language, so Korean pages do not flash English.
     const ready = Promise.race([strings, new Promise((r) => setTimeout(r, 1500))]);
