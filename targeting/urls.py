@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from targeting import api, public
+from targeting import api, journey, public
 
 # SimpleRouter: leads' DefaultRouter already serves the /api/ root view.
 router = SimpleRouter()
@@ -10,5 +10,6 @@ router.register("targeting/rules", api.RuleViewSet, basename="rule")
 app_name = "targeting"
 urlpatterns = [
     path("public/v1/track", public.TrackBeaconView.as_view(), name="track-beacon"),
+    path("api/visitors/<uuid:public_id>/journey/", journey.journey, name="journey"),
     path("api/", include(router.urls)),
 ]

@@ -184,3 +184,46 @@ def test_beacon_stores_events_and_refuses_strangers(client):
     assert post(body, origin="https://evil.example").status_code == 403
     assert post({**body, "events": ["x" * 20_000]}).status_code == 413
     assert post("{").status_code == 400
+
+
+async def test_counselors_see_the_journey_of_their_sites_visitors():
+    from rest_framework.test import APIClient
+
+    from tests.factories import CounselorFactory
+
+    site = await db(SiteFactory)()
+    other = await db(SiteFactory)()
+    mine = await db(CounselorFactory)(sites=[site])
+    stranger = await db(CounselorFactory)(sites=[other])
+    comm, _, hello = await visitor_socket(site)
+    await comm.send_json_to(
+        {"type": "track", "events": [
+            session_event(), view("/bags", "bags"), view("/bags/tote", "bags", "tote"),
+            {"kind": "search", "session": S, "query": "토트백"},
+        ]}
+    )  # fmt: skip
+    await comm.send_json_to({"type": "ping"})
+    await receive_until(comm, of_type("pong"))
+    await get_track_writer().drain()
+    url = f"/api/visitors/{hello['visitor']['id']}/journey/"
+
+    def get(profile):
+        client = APIClient()
+        client.force_authenticate(profile.user)
+        return client.get(url)
+
+    response = await db(get)(mine)
+    assert response.status_code == 200
+    body = response.json()
+    (visit,) = body["visits"]
+    assert visit["inflow"]["utm_source"] == "facebook"
+    assert [p["url"] for p in visit["pages"]] == [f"{SHOP}/bags", f"{SHOP}/bags/tote"]
+    assert visit["pages"][0]["dwell_seconds"] is not None
+    assert visit["events"][0] == {
+        "kind": "search",
+        "at": visit["events"][0]["at"],
+        "query": "토트백",
+    }
+    assert body["live"] is True
+    assert (await db(get)(stranger)).status_code == 404
+    await comm.disconnect()
