@@ -85,6 +85,19 @@ def site_for_request(request, key, *, same_origin_ok: bool = False) -> Site:
     return site
 
 
+def _offer_rule(visitor, offer_id) -> int | None:
+    """The rule of the visitor's own offer the form came from (attribution)."""
+    if visitor is None or isinstance(offer_id, bool) or not isinstance(offer_id, int):
+        return None
+    from targeting.models import Offer
+
+    return (
+        Offer.objects.filter(pk=offer_id, visitor=visitor)
+        .values_list("rule_id", flat=True)
+        .first()
+    )
+
+
 class LeadFormView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -197,6 +210,9 @@ class LeadSubmitView(SmallBodyMixin, APIView):
         if isinstance(token, str) and len(token) <= 400:
             visitor = visitor_from_token(site=site, token=token)
         conversation = open_conversation(visitor=visitor) if visitor else None
+        rule_id = _offer_rule(visitor, data.get("offer"))
+        if rule_id is not None:
+            source = Lead.Source.TARGETING  # a targeting rule's callback offer
         result = lead_capture(
             site=site,
             source=source,
@@ -204,6 +220,7 @@ class LeadSubmitView(SmallBodyMixin, APIView):
             idempotency_key=key,
             visitor=visitor,
             conversation=conversation,
+            rule_id=rule_id,
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             language=translation.get_language() or "",

@@ -403,3 +403,33 @@ def test_lead_form_notice_is_in_korean_for_lang_ko(client, lead_site):
     assert notice["version"] == NOTICE
     for key in ("title", "purpose", "items", "retention", "refusal", "marketing"):
         assert HANGUL.search(notice[key]), (key, notice[key])
+
+
+def test_a_callback_offer_attributes_the_lead_to_its_rule(client, lead_site):
+    from django.utils import timezone
+
+    from targeting.models import Offer, Rule
+
+    visitor = VisitorFactory(site=lead_site)
+    stranger = VisitorFactory(site=lead_site)
+    rule = Rule.objects.create(
+        site=lead_site,
+        name="Night booking",
+        condition={"field": "dwell", "gte": 1},
+        action={"kind": "callback", "title": "We can call you"},
+    )
+    offer = Offer.objects.create(
+        rule=rule, site=lead_site, visitor=visitor, kind="callback",
+        shown_at=timezone.now(),
+    )  # fmt: skip
+    # Someone else's offer id gives no attribution.
+    data = form(lead_site, visitor_token=visitor_token(stranger), offer=offer.pk)
+    assert submit(client, data).status_code == 201
+    assert Lead.objects.get().rule_id is None
+    data = form(
+        lead_site, visitor_token=visitor_token(visitor), offer=offer.pk,
+        phone="010-9999-8888", email="other@example.com",
+    )  # fmt: skip
+    assert submit(client, data).status_code == 201
+    lead = Lead.objects.get(phone="+821099998888")
+    assert (lead.source, lead.rule_id) == ("targeting", rule.pk)
