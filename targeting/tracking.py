@@ -275,7 +275,12 @@ def apply(snapshot: Snapshot, event: TrackedEvent) -> Snapshot:
             qty=data["qty"],
         )
     if event.kind == "checkout":
-        return snapshot.with_checkout(at=at, step=data["step"])
+        # The funnel's order is the order steps are first reached in: "completed X"
+        # means a step first reached after X has been reached.
+        step, order = data["step"], snapshot.checkout.order
+        if step not in order:
+            order = (*order, step)
+        return snapshot.with_checkout(at=at, step=step, order=order)
     if event.kind == "purchase":
         lines = data["items"] or [{"id": None, "category": None, "price": None}]
         for line in lines:
