@@ -155,3 +155,14 @@ def journey(request, public_id):
     if visitor is None:
         raise Http404
     return Response(visitor_journey(visitor=visitor))
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def tracking_stats(request):
+    """Tracking events accepted and refused (malformed, unverified), all processes."""
+    if getattr(request.user, "counselor", None) is None:
+        raise PermissionDenied("Only counselors and managers.")
+    from targeting.writer import counters
+
+    return Response(counters())

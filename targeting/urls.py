@@ -11,5 +11,6 @@ app_name = "targeting"
 urlpatterns = [
     path("public/v1/track", public.TrackBeaconView.as_view(), name="track-beacon"),
     path("api/visitors/<uuid:public_id>/journey/", journey.journey, name="journey"),
+    path("api/targeting/tracking/", journey.tracking_stats, name="tracking-stats"),
     path("api/", include(router.urls)),
 ]

@@ -13,6 +13,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import (
     IntegrityError,
     InterfaceError,
@@ -123,6 +124,7 @@ def _store_identities(items: list[Item]) -> None:
 
 
 def _write(items: list[Item]) -> None:
+    counters_add({"accepted": len(items)})
     try:
         track_store(items)
     except (OperationalError, InterfaceError):
@@ -140,22 +142,59 @@ def _write(items: list[Item]) -> None:
                 pass
 
 
+COUNTERS = ("accepted", "refused")
+
+
+def counter_key(name: str) -> str:
+    return f"targeting:events:{name}"
+
+
+def counters_add(counts: dict[str, int]) -> None:
+    """Events accepted and refused, summed over every process (the cache, Redis)."""
+    for name, n in counts.items():
+        if not n:
+            continue
+        try:
+            cache.incr(counter_key(name), n)
+        except ValueError:
+            cache.add(counter_key(name), 0, timeout=None)
+            cache.incr(counter_key(name), n)
+
+
+def counters() -> dict[str, int]:
+    return {name: cache.get(counter_key(name), 0) for name in COUNTERS}
+
+
 class TrackWriter:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.buffer: list[Item] = []
+        self.refused = 0
         self.flushing: asyncio.Task | None = None
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="track-writer")
 
-    def put(self, visitor_id: int, site_id: int, events: list[TrackedEvent]) -> None:
+    def put(
+        self,
+        visitor_id: int,
+        site_id: int,
+        events: list[TrackedEvent],
+        *,
+        refused: int = 0,
+    ) -> None:
         self.buffer.extend((visitor_id, site_id, event) for event in events)
+        self.refused += refused
         if self.flushing is None:
             self.flushing = self.loop.create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
         try:
-            while self.buffer:
+            while self.buffer or self.refused:
                 await asyncio.sleep(FLUSH_SECONDS)
+                refused, self.refused = self.refused, 0
+                if refused:
+                    await self.loop.run_in_executor(
+                        self.executor, counters_add, {"refused": refused}
+                    )
                 while self.buffer:
                     batch = self.buffer[:MAX_BATCH]
                     del self.buffer[:MAX_BATCH]

@@ -288,6 +288,7 @@ class VisitorConsumer(JsonSocket):
         try:
             events, refused = parse_events(data.get("events"), now=now)
         except BadEvent as exc:
+            get_track_writer().put(visitor.pk, self.site.pk, [], refused=1)
             raise F.FrameError("bad_event", str(exc)) from None
         if not self.event_bucket.take(len(events) or 1):
             await self.flood("rate_limited", "Too many events; slow down.", "track")
@@ -308,9 +309,12 @@ class VisitorConsumer(JsonSocket):
                 {"type": "error", "code": "bad_event", "message": message,
                  "index": index}
             )  # fmt: skip
+        if accepted or refused:
+            get_track_writer().put(
+                visitor.pk, self.site.pk, accepted, refused=len(refused)
+            )
         if accepted:
             live.live_apply(self.live, accepted)
-            get_track_writer().put(visitor.pk, self.site.pk, accepted)
             await self.targeter.on_events({event.kind for event in accepted})
 
     async def frame_offer_response(self, data: dict):

@@ -72,7 +72,10 @@ async def test_events_move_the_live_state_and_reach_the_record():
     await comm.disconnect()
 
 
-async def test_a_bad_event_is_named_and_the_others_apply():
+async def test_a_bad_event_is_named_counted_and_the_others_apply():
+    from targeting.writer import counters
+
+    before = await db(counters)()
     site = await db(SiteFactory)()
     comm, _, hello = await visitor_socket(site)
     await comm.send_json_to(
@@ -88,6 +91,10 @@ async def test_a_bad_event_is_named_and_the_others_apply():
     await comm.send_json_to({"type": "track", "events": "nope"})
     error, _ = await receive_until(comm, of_type("error", code="bad_event"))
     assert "index" not in error
+    await get_track_writer().drain()
+    after = await db(counters)()
+    assert after["refused"] - before["refused"] == 2
+    assert after["accepted"] - before["accepted"] == 2
     await comm.disconnect()
 
 
