@@ -106,4 +106,13 @@ def widget_catalog() -> dict[str, str]:
         ),
         "form_error_not_found": _("This form is no longer available."),
         "form_error_failed": _("The form could not be sent. Please try again."),
+        # Targeting offers (widget/78-offers.js).
+        "offer_chat_now": pgettext("button", "Chat now"),
+        "offer_no_thanks": pgettext("button", "No thanks"),
+        "offer_online": _("Online now"),
+        "offer_copy": pgettext("button", "Copy"),
+        "offer_copied": _("Copied to the clipboard."),
+        "offer_code": _("Coupon code"),
+        "offer_callback_yes": pgettext("button", "Yes, call me"),
+        "offer_thanks": _("Thank you for your answer!"),
     }

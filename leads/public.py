@@ -12,6 +12,8 @@ No session and no CSRF: nothing here acts on a logged-in user's behalf.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone, translation
 from rest_framework import status
@@ -43,7 +45,11 @@ from leads.services.capture import lead_capture, slot_is_valid
 from leads.services.privacy import client_ip
 
 MAX_BODY_BYTES = 16_384
-PUBLIC_SOURCES = {Lead.Source.OFFLINE_FORM, Lead.Source.QUEUE_OVERFLOW}
+PUBLIC_SOURCES = {
+    Lead.Source.OFFLINE_FORM,
+    Lead.Source.QUEUE_OVERFLOW,
+    Lead.Source.TARGETING,
+}
 
 
 class SiteIpThrottle(SimpleRateThrottle):
@@ -85,14 +91,26 @@ def site_for_request(request, key, *, same_origin_ok: bool = False) -> Site:
     return site
 
 
-def _offer_rule(visitor, offer_id) -> int | None:
-    """The rule of the visitor's own offer the form came from (attribution)."""
-    if visitor is None or isinstance(offer_id, bool) or not isinstance(offer_id, int):
+def _offer_rule(visitor, offer_id, source) -> int | None:
+    """The rule of the visitor's own offer the form came from (attribution): the
+    offer named, else, for a "targeting" form, their latest accepted callback offer
+    of the last day."""
+    if visitor is None:
         return None
     from targeting.models import Offer
 
+    offers = Offer.objects.filter(visitor=visitor)
+    if isinstance(offer_id, int) and not isinstance(offer_id, bool):
+        return offers.filter(pk=offer_id).values_list("rule_id", flat=True).first()
+    if source != Lead.Source.TARGETING:
+        return None
     return (
-        Offer.objects.filter(pk=offer_id, visitor=visitor)
+        offers.filter(
+            kind="callback",
+            state=Offer.State.ACCEPTED,
+            shown_at__gte=timezone.now() - timedelta(days=1),
+        )
+        .order_by("-shown_at")
         .values_list("rule_id", flat=True)
         .first()
     )
@@ -210,9 +228,11 @@ class LeadSubmitView(SmallBodyMixin, APIView):
         if isinstance(token, str) and len(token) <= 400:
             visitor = visitor_from_token(site=site, token=token)
         conversation = open_conversation(visitor=visitor) if visitor else None
-        rule_id = _offer_rule(visitor, data.get("offer"))
+        rule_id = _offer_rule(visitor, data.get("offer"), source)
         if rule_id is not None:
             source = Lead.Source.TARGETING  # a targeting rule's callback offer
+        elif source == Lead.Source.TARGETING:
+            source = Lead.Source.OFFLINE_FORM  # claimed, but no offer of theirs
         result = lead_capture(
             site=site,
             source=source,

@@ -433,3 +433,12 @@ def test_a_callback_offer_attributes_the_lead_to_its_rule(client, lead_site):
     assert submit(client, data).status_code == 201
     lead = Lead.objects.get(phone="+821099998888")
     assert (lead.source, lead.rule_id) == ("targeting", rule.pk)
+    # The widget's "targeting" form without the id: their accepted callback offer.
+    Offer.objects.filter(pk=offer.pk).update(state="accepted")
+    data = form(
+        lead_site, visitor_token=visitor_token(visitor), source="targeting",
+        phone="010-7777-6666", email="third@example.com",
+    )  # fmt: skip
+    assert submit(client, data).status_code == 201
+    lead = Lead.objects.get(phone="+821077776666")
+    assert (lead.source, lead.rule_id) == ("targeting", rule.pk)

@@ -2,6 +2,7 @@
 // composer with note and card), the transfer and card dialogs, the visitor panel.
 
 import { $, fmtDateTime, fmtDuration, h, region } from "./dom.js";
+import { JourneyPanel } from "./journey.js";
 import { MessageList } from "./messages.js";
 
 const STATUS_TEXT = {
@@ -28,6 +29,7 @@ export class ChatView {
     this.bindCardDialog();
     this.bindLeadForm();
     this.transferDialog = region("transfer-dialog");
+    this.journey = new JourneyPanel();
   }
 
   get chat() {
@@ -273,6 +275,7 @@ export class ChatView {
 
   renderDetails(chat) {
     const body = region("details-body");
+    this.journey.show(chat ? chat.conv.visitor.public_id : null);
     if (!chat) {
       this.detailsKey = null;
       body.replaceChildren(
@@ -315,6 +318,7 @@ export class ChatView {
         { className: "facts" },
         rows.filter(([, v]) => v).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]),
       ),
+      this.journey.el, // kept across rebuilds; it refreshes itself (journey.js)
     );
   }
 }

@@ -160,7 +160,9 @@ export function messageNode(message, visitorName = "Visitor") {
   if (kind === "note") role = "note";
   const own = sender === "agent" && kind !== "note";
   const name =
-    kind === "note" ? `${message.sender.name || "Counselor"} · internal note` : message.sender.name;
+    kind === "note"
+      ? `${message.sender.name || (sender === "system" ? "System" : "Counselor")} · internal note`
+      : message.sender.name;
   return h(
     "li",
     {

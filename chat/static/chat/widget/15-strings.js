@@ -91,6 +91,14 @@
     form_error_closed: "This chat has ended, so the form can no longer be sent.",
     form_error_not_found: "This form is no longer available.",
     form_error_failed: "The form could not be sent. Please try again.",
+    offer_chat_now: "Chat now",
+    offer_no_thanks: "No thanks",
+    offer_online: "Online now",
+    offer_copy: "Copy",
+    offer_copied: "Copied to the clipboard.",
+    offer_code: "Coupon code",
+    offer_callback_yes: "Yes, call me",
+    offer_thanks: "Thank you for your answer!",
   };
   let strings = FALLBACK_STRINGS;
 

@@ -32,6 +32,7 @@
     root.append(ui.root);
     document.body.append(host);
     renderStatic();
+    renderOffer(); // one that arrived before the window was built (78-offers.js)
   }
 
   function buildLauncher() {
@@ -112,10 +113,10 @@
   function adoptStyles(root) {
     try {
       const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS_TEXT + CSS_LEADS);
+      sheet.replaceSync(CSS_TEXT + CSS_LEADS + CSS_OFFERS);
       root.adoptedStyleSheets = [sheet];
     } catch {
-      root.append(el("style", { text: CSS_TEXT + CSS_LEADS }));
+      root.append(el("style", { text: CSS_TEXT + CSS_LEADS + CSS_OFFERS }));
     }
   }
 

@@ -32,6 +32,7 @@
     ui.newChat.textContent = t("new_chat");
     ui.queueCallback.textContent = t("callback_link");
     renderLeadStatic();
+    offerRelabel();
     render();
   }
 
@@ -82,6 +83,7 @@
       : "";
 
     renderLead(form);
+    placeOffer();
 
     const unread = isViewing() ? 0 : unreadCount();
     ui.badge.hidden = unread === 0;

@@ -6,7 +6,9 @@
   // form fill makes a retry after a lost answer the same request.
 
   const lead = {
-    want: null, // "queue_overflow": the visitor chose a callback over waiting
+    // "queue_overflow": the visitor chose a callback over waiting; "targeting": they
+    // accepted a callback offer (78-offers.js).
+    want: null,
     config: null, // the lead-form answer, in `configLang`
     configLang: "",
     loading: false,
@@ -20,7 +22,8 @@
   };
 
   function leadRestore() {
-    lead.want = load(session, "leadWant", null) === "queue_overflow" ? "queue_overflow" : null;
+    const want = load(session, "leadWant", null);
+    lead.want = want === "queue_overflow" || want === "targeting" ? want : null;
     lead.receipt = load(session, "leadReceipt", null);
     lead.key = leadDraft().key || null;
     lead.inflow = captureInflow();
@@ -42,7 +45,8 @@
   // A counselor took the chat while the visitor looked at the form: back to it.
   function leadSettle() {
     const queued = !!state.conv && state.conv.status === "queued";
-    if (lead.want && !queued && !lead.receipt && !lead.sending) setWant(null);
+    if (lead.want !== "queue_overflow") return; // an accepted offer stays until answered
+    if (!queued && !lead.receipt && !lead.sending) setWant(null);
   }
 
   function setWant(value) {
@@ -50,8 +54,8 @@
     save(session, "leadWant", value);
   }
 
-  function openCallback() {
-    setWant("queue_overflow");
+  function openCallback(source = "queue_overflow") {
+    setWant(source === "targeting" ? "targeting" : "queue_overflow");
     render();
     queueMicrotask(focusLead); // after the render above has shown the form
   }
@@ -258,6 +262,8 @@
       ui.awayText.hidden = !copy.text;
     }
     ui.leadTop.hidden = offline || done;
+    // Leaving the queue is only a consequence when the visitor was queued.
+    ui.leadIntro.textContent = t(source === "targeting" ? "offline_cta" : "callback_intro");
     ui.leadForm.hidden = done;
     ui.leadDone.hidden = !done;
     if (done) renderReceipt();

@@ -37,6 +37,7 @@
     restoreFromStorage();
     leadRestore();
     chatFormRestore();
+    offerRestore();
     // The visitor's own choice earlier in this session wins over data-open.
     const chosen = load(session, "open", null);
     state.open = typeof chosen === "boolean" ? chosen : OPTIONS.open;
