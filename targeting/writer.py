@@ -18,6 +18,7 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
+    connection,
     connections,
     transaction,
 )
@@ -82,6 +83,37 @@ def track_store(items: list[Item]) -> None:
             VisitSession.objects.bulk_create(fresh, ignore_conflicts=True)
             _count_visits(fresh, items)
         _store_identities(items)
+        _touch_sessions(items)
+
+
+def _touch_sessions(items: list[Item]) -> None:
+    """Each visit's last activity (the live visitors list reads it)."""
+    latest: dict[tuple[int, str], datetime] = {}
+    for visitor_id, _, event in items:
+        if event.session:
+            key = (visitor_id, event.session)
+            if key not in latest or event.at > latest[key]:
+                latest[key] = event.at
+    if not latest:
+        return
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::bigint, %s::varchar, %s::timestamptz)"] * len(latest))
+        params: list = []
+        for (visitor_id, key), at in latest.items():
+            params += [visitor_id, key, at]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE targeting_visitsession AS s SET last_seen_at = v.at "
+                f"FROM (VALUES {values}) AS v(visitor_id, key, at) "
+                "WHERE s.visitor_id = v.visitor_id AND s.key = v.key "
+                "AND s.last_seen_at < v.at",
+                params,
+            )
+        return
+    for (visitor_id, key), at in latest.items():
+        VisitSession.objects.filter(
+            visitor_id=visitor_id, key=key, last_seen_at__lt=at
+        ).update(last_seen_at=at)
 
 
 def _count_visits(sessions: list[VisitSession], items: list[Item]) -> None:

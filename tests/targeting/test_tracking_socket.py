@@ -234,3 +234,48 @@ async def test_counselors_see_the_journey_of_their_sites_visitors():
     assert body["live"] is True
     assert (await db(get)(stranger)).status_code == 404
     await comm.disconnect()
+
+
+async def test_live_visitors_and_a_manual_invitation():
+    from rest_framework.test import APIClient
+
+    from tests.factories import CounselorFactory
+
+    site = await db(SiteFactory)()
+    counselor = await db(CounselorFactory)(sites=[site], display_name="Jiwoo")
+    stranger = await db(CounselorFactory)(sites=[await db(SiteFactory)()])
+    comm, _, hello = await visitor_socket(site)
+    await comm.send_json_to(
+        {"type": "track", "events": [session_event(), view("/bags/tote", "bags")]}
+    )
+    await comm.send_json_to({"type": "ping"})
+    await receive_until(comm, of_type("pong"))
+    await get_track_writer().drain()
+
+    def call(profile, method, url, **data):
+        client = APIClient()
+        client.force_authenticate(profile.user)
+        return getattr(client, method)(url, data, format="json")
+
+    listed = await db(call)(counselor, "get", "/api/visitors/live/")
+    (row,) = listed.json()["visitors"]
+    assert row["visitor"] == hello["visitor"]["id"]
+    assert row["page"]["url"] == f"{SHOP}/bags/tote"
+    assert row["source"] == "facebook" and row["device"] == "mobile"
+    empty = await db(call)(stranger, "get", "/api/visitors/live/")
+    assert empty.json()["visitors"] == []
+
+    url = f"/api/visitors/{hello['visitor']['id']}/invite/"
+    assert (await db(call)(stranger, "post", url)).status_code == 404
+    response = await db(call)(counselor, "post", url, message="Need a hand?")
+    assert response.status_code == 201
+    offer, _ = await receive_until(comm, of_type("offer"))
+    assert offer["offer"]["kind"] == "chat_invite"
+    assert offer["offer"]["persona"]["name"] == "Jiwoo"
+    assert offer["offer"]["body"] == "Need a hand?"
+    await comm.send_json_to(
+        {"type": "offer_response", "offer": offer["offer"]["id"], "outcome": "accepted"}
+    )
+    frame, _ = await receive_until(comm, of_type("conversation"))
+    assert frame["reason"] == "started"
+    await comm.disconnect()
