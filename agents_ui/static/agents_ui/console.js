@@ -8,6 +8,7 @@ import { Session } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket, socketUrl } from "./socket.js";
 import { Store } from "./store.js";
+import { LiveVisitors } from "./visitors.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
 const store = new Store();
@@ -40,8 +41,9 @@ const ui = {
 const session = new Session({ socket, store, ui });
 const sidebar = new Sidebar({ store, session, alerts });
 const view = new ChatView({ store, session, config });
+const visitors = new LiveVisitors({ toast: (text, kind) => alerts.toast(text, kind) });
 // Exposed for debugging from the browser console and for the browser tests.
-window.consoleApp = { store, session, socket };
+window.consoleApp = { store, session, socket, visitors };
 
 function render() {
   renderQueued = false;
@@ -162,4 +164,5 @@ setInterval(() => {
 }, 1000);
 
 socket.connect();
+visitors.start();
 ui.changed();
