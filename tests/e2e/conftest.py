@@ -196,3 +196,30 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def contexts(browser):
+    """`new(**options)` -> a page in a browser context of its own, with the page's
+    uncaught errors collected in `page.errors`."""
+    made = []
+
+    def new(**options):
+        context = browser.new_context(**options)
+        made.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(error))
+        return page
+
+    yield new
+    for context in made:
+        context.close()
+
+
+def rows(server: ChatServer, sql: str, *params) -> list[tuple]:
+    """Read the server's SQLite database directly."""
+    import sqlite3
+
+    with sqlite3.connect(server.db_path, timeout=10) as db:
+        return db.execute(sql, params).fetchall()

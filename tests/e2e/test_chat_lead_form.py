@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.e2e.conftest import rows, run_chat_server
 from tests.e2e.test_leads_page import submit_lead
 from tests.e2e.test_widget_layout import conversation_id, counselor_socket
 from tests.e2e.test_widget_leads import SETUP, orm
@@ -38,29 +38,6 @@ def server(tmp_path_factory):
         extra_env={"CHAT_HEARTBEAT_SECONDS": "2"},
     ) as running:
         yield running
-
-
-@pytest.fixture
-def contexts(browser):
-    """`new(**options)` -> a page in a context of its own; page errors collected."""
-    made = []
-
-    def new(**options):
-        context = browser.new_context(**options)
-        made.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(error))
-        return page
-
-    yield new
-    for context in made:
-        context.close()
-
-
-def rows(server, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(server.db_path) as db:
-        return db.execute(sql, params).fetchall()
 
 
 def part(page, selector):

@@ -34,23 +34,6 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def contexts(browser):
-    made = []
-
-    def new(**options):
-        context = browser.new_context(**options)
-        made.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(error))
-        return page
-
-    yield new
-    for context in made:
-        context.close()
-
-
 def part(page, selector):
     return page.locator(f"{W} {selector}")
 

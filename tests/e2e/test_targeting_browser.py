@@ -10,13 +10,12 @@ dwell take 3 s. Every other wait is on something observable (a row, an element).
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.e2e.conftest import rows, run_chat_server
 from tests.e2e.test_chat_lead_form import counselor_online
 from tests.e2e.test_widget_leads import orm
 
@@ -65,28 +64,6 @@ def server(tmp_path_factory):
         # Before any visitor connects: the rules cache is filled on first use.
         orm(running, SETUP)
         yield running
-
-
-@pytest.fixture
-def contexts(browser):
-    made = []
-
-    def new(**options):
-        context = browser.new_context(**options)
-        made.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(error))
-        return page
-
-    yield new
-    for context in made:
-        context.close()
-
-
-def rows(server, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(server.db_path, timeout=10) as db:
-        return db.execute(sql, params).fetchall()
 
 
 def wait_for(check, what: str, timeout: float = 15.0):

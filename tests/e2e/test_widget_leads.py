@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO, _server_env, run_chat_server
+from tests.e2e.conftest import REPO, _server_env, rows, run_chat_server
 from tests.e2e.test_widget_layout import counselor_socket
 
 pytestmark = pytest.mark.e2e
@@ -61,11 +60,6 @@ def orm(server, code: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def rows(server, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(server.db_path) as db:
-        return db.execute(sql, params).fetchall()
 
 
 @pytest.fixture(scope="module")
