@@ -64,8 +64,11 @@ class LeadFilter(filters.FilterSet):
     due_before = filters.IsoDateTimeFilter(
         field_name="callback_due_at", lookup_expr="lt"
     )
-    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices)
-    source = filters.MultipleChoiceFilter(choices=Lead.Source.choices)
+    # distinct=False: nothing here multiplies rows, and DISTINCT made PostgreSQL sort
+    # every matching lead on all columns instead of walking the (site, status,
+    # created_at) index for one page (bench/leads.py --explain: 10 ms -> 0.2 ms).
+    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices, distinct=False)
+    source = filters.MultipleChoiceFilter(choices=Lead.Source.choices, distinct=False)
 
     class Meta:
         model = Lead
@@ -328,17 +331,16 @@ class LeadViewSet(
         queryset = self.filter_queryset(self.get_queryset()).order_by(
             "-created_at", "-id"
         )
-        ids = list(
-            queryset.values_list("pk", flat=True)[: settings.LEADS["EXPORT_MAX_ROWS"]]
-        )
+        total = min(queryset.count(), settings.LEADS["EXPORT_MAX_ROWS"])
         privacy.access_log(
             request=request,
             action=AccessLog.Action.EXPORT,
             site_id=self._one_site(request),
-            lead_ids=ids,
+            lead_ids=queryset.values_list("pk", flat=True)[: privacy.LOGGED_IDS],
+            count=total,
             query=_masked_query(request),
         )
-        chunks = csv_chunks(queryset.values_list(*CSV_FIELDS), limit=len(ids))
+        chunks = csv_chunks(queryset.values_list(*CSV_FIELDS), limit=total)
         under_asgi = isinstance(request._request, ASGIRequest)
         response = StreamingHttpResponse(
             _on_sync_thread(chunks) if under_asgi else chunks,
@@ -412,8 +414,11 @@ def csv_chunks(rows, *, limit: int):
     while sent < limit:
         page = rows
         if last is not None:
+            # The <= bound gives the index a range to start from; the OR alone does
+            # not, and every page would read all the rows before it.
             page = page.filter(
-                Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1])
+                Q(created_at__lte=last[0])
+                & (Q(created_at__lt=last[0]) | Q(id__lt=last[1]))
             )
         batch = list(page[: min(CSV_CHUNK, limit - sent)])
         if not batch:

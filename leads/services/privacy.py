@@ -33,6 +33,9 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+LOGGED_IDS = 1000
+
+
 def access_log(
     *,
     request=None,
@@ -40,10 +43,12 @@ def access_log(
     action: str,
     site_id: int | None = None,
     lead_ids=(),
+    count: int | None = None,
     query: str = "",
     now: datetime | None = None,
 ) -> AccessLog:
-    """One row per view, list, export, erasure or purge of lead personal data."""
+    """One row per view, list, export, erasure or purge of lead personal data. At
+    most LOGGED_IDS ids are kept; `count` says how many leads were concerned."""
     user = user if user is not None else getattr(request, "user", None)
     authenticated = bool(user and user.is_authenticated)
     ids = list(lead_ids)
@@ -53,8 +58,8 @@ def access_log(
         username=user.get_username() if authenticated else "",
         action=action,
         site_id=site_id,
-        lead_ids=ids[:1000],
-        count=len(ids),
+        lead_ids=ids[:LOGGED_IDS],
+        count=len(ids) if count is None else count,
         query=query[:500],
         # The path without its query: the query can hold the search text.
         path=(request.path[:300] if request is not None else ""),

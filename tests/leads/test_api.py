@@ -3,7 +3,7 @@ CSV export, the privacy actions, and the access log every read writes."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -433,3 +433,26 @@ def test_view_and_update_write_access_logs(world):
         world.counselor.user,
     )
     assert (update.ip, update.user_agent) == (IP, UA)
+
+
+def test_csv_export_pages_through_ties_without_losing_or_repeating_rows(world):
+    from django.utils import timezone
+
+    from leads.api import CSV_CHUNK
+
+    same = timezone.now()
+    Lead.objects.bulk_create(
+        [
+            Lead(site=world.site_a, source="offline_form", name=f"P{n}",
+                 phone=f"+8210{30000000 + n}", reference=f"L-T{n:07d}",
+                 created_at=same if n % 3 else same - timedelta(seconds=n),
+                 updated_at=same)
+            for n in range(CSV_CHUNK * 2 + 7)
+        ]
+    )  # fmt: skip
+    response = world.as_manager.get(f"{URL}export/", {"site": world.site_a.pk})
+    lines = b"".join(response.streaming_content).decode("utf-8").splitlines()[1:]
+    references = [line.split(",")[0] for line in lines]
+    assert len(references) == CSV_CHUNK * 2 + 7 == len(set(references))
+    log = AccessLog.objects.filter(action="export").latest("id")
+    assert log.count == CSV_CHUNK * 2 + 7 and len(log.lead_ids) == 1000
