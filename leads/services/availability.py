@@ -195,6 +195,13 @@ _recent: dict[int, tuple[float, dict]] = {}
 RECENT_TTL_SECONDS = 2.0
 
 
+def availability_payload_peek(site_id: int) -> dict | None:
+    """The cached payload if fresh, without touching the database (async callers
+    avoid a thread hop when it is there)."""
+    hit = _recent.get(site_id)
+    return hit[1] if hit and hit[0] > _time.monotonic() else None
+
+
 def availability_payload_cached(site: Site) -> dict:
     """For hello and pong (every socket, every heartbeat): computed at most every
     two seconds per site and process. Changes reach sockets by push sooner."""

@@ -8,11 +8,12 @@ invitation; the visitor accepts and the counselor gets the chat.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.e2e.conftest import rows, run_chat_server
 from tests.e2e.test_chat_lead_form import counselor_online, log_in
 
 pytestmark = pytest.mark.e2e
@@ -108,6 +109,16 @@ def test_counselor_sees_a_live_visitor_invites_them_and_gets_the_chat(
     )
     assert formatted == ["0:00", "1:05", "59:59", "1:02"]
     screenshot(console, "live-visitors-list")
+
+    # Both bag pages are in the record before the drawer loads the journey (a page
+    # left quickly reports by beacon, which a busy machine may deliver late).
+    bag_views = (
+        "select count(*) from targeting_trackevent"
+        " where kind = 'page_view' and data like '%\"category\": \"bags\"%'"
+    )
+    deadline = time.monotonic() + 15
+    while rows(server, bag_views)[0][0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
 
     # The row opens the drawer: the journey, and the invitation form.
     row.click()
