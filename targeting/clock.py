@@ -27,8 +27,9 @@ def real_seconds_until(at: datetime) -> float:
     return max(0.0, (at - now()).total_seconds() / _speed)
 
 
-def set_speed(speed: float) -> None:
-    """Tests: run the clock `speed` times faster from now on."""
+def set_speed(speed: float, *, start: datetime | None = None) -> None:
+    """Tests: run the clock `speed` times faster from now on (from `start`, if
+    given, so the time of day is the test's choice)."""
     global _speed, _origin
-    _origin = (now(), time.monotonic())
+    _origin = (start or now(), time.monotonic())
     _speed = float(speed)

@@ -142,3 +142,26 @@ async def test_promotion_excludes_who_bought_the_item():
     await track(comm, page("/items/promo-42", product="PROMO-42"))
     await offered(comm)
     await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("seoul_hour", "winner"), [(23, "card_night_booking"), (14, "card_helper")]
+)
+async def test_at_night_the_phone_booking_wins_over_the_helper(seoul_hour, winner):
+    from datetime import UTC, datetime
+
+    from targeting import clock
+
+    # The site's zone is Asia/Seoul (UTC+9): pick the hour of the scenario.
+    clock.set_speed(50.0, start=datetime(2026, 11, 25, (seoul_hour - 9) % 24, 0,
+                                         tzinfo=UTC))  # fmt: skip
+    site = await db(SiteFactory)()
+    rules = {}
+    for key in ("card_helper", "card_night_booking"):
+        rules[key] = await db(make_rule)(site, key)
+    comm, _, _ = await visitor_socket(site)
+    await track(comm, session(), identify(site, card_holder=False),
+                page("/cards/apply/step1"))  # fmt: skip
+    offer = await offered(comm)
+    assert offer["rule"] == rules[winner].pk
+    await comm.disconnect()
