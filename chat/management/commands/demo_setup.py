@@ -21,6 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--origins", default=DEFAULT_ORIGINS)
         parser.add_argument("--password", default="demo-pass-1234")
         parser.add_argument(
+            "--demo-rules",
+            action="store_true",
+            help="Add the bag-sale targeting rule (bags viewed 4 times this visit and "
+            "60 s on a bags page: a chat invitation, or a callback offer when "
+            "nobody is free).",
+        )
+        parser.add_argument(
             "--office-hours",
             action="store_true",
             help="Open Mon-Fri 09:00-18:00 and Sat 10:00-14:00 (Asia/Seoul) with "
@@ -29,7 +36,7 @@ class Command(BaseCommand):
         )
 
     @transaction.atomic
-    def handle(self, *args, origins, password, office_hours, **options):
+    def handle(self, *args, origins, password, office_hours, demo_rules, **options):
         site, _ = Site.objects.get_or_create(name="Demo shop")
         site.allowed_origins = "\n".join(origins.split())
         site.time_zone = "Asia/Seoul"
@@ -67,6 +74,8 @@ class Command(BaseCommand):
             profile.sites.add(site)
             profile.teams.add(sales)
             logins.append((username, role))
+        if demo_rules:
+            self._bag_sale(site)
         self.stdout.write(f"Demo site '{site.name}' key={site.public_key}")
         self.stdout.write(f"  allowed origins: {', '.join(site.origins)}")
         for username, role in logins:
@@ -86,3 +95,26 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  (http://localhost:{PORT}/demo/ chats from another origin)"
         )
+
+    def _bag_sale(self, site) -> None:
+        from targeting.models import Rule
+        from targeting.seed_rules import SEED_RULES
+
+        seed = next(rule for rule in SEED_RULES if rule.key == "bags_sale")
+        rule = Rule.objects.filter(site=site, name="Bag sale").first() or Rule(
+            site=site, name="Bag sale"
+        )
+        rule.condition = seed.condition
+        rule.target_pages = list(seed.target_pages)
+        rule.priority = seed.priority
+        rule.action = {
+            "kind": "chat_invite",
+            "title": "Bag sale: 20% off today",
+            "body": "Questions about a bag? Ask me.",
+            "persona": {"name": "Jiwoo"},
+        }
+        rule.fallback = {"kind": "callback", "title": "We can call you back"}
+        rule.cap_per_session = 1
+        rule.full_clean()
+        rule.save()
+        self.stdout.write("  targeting: rule 'Bag sale' (bags 4 times + 60 s)")
