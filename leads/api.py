@@ -10,7 +10,6 @@ privacy actions are for managers only.
 from __future__ import annotations
 
 import csv
-from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -27,7 +26,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from chat.models import CounselorProfile, Site
+from chat.models import CounselorProfile, Site, zone_named
 from core.errors import ServiceError
 from leads import events
 from leads.forms import display_phone, normalize_email, normalize_phone
@@ -401,13 +400,11 @@ def csv_chunks(rows, *, limit: int):
     cursor open across the chunks it streams."""
     out = _Echo()
     writer = csv.writer(out)
-    zones: dict[str, ZoneInfo] = {}
 
     def local(value, zone_name: str) -> str:
         if value is None:
             return ""
-        zone = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(zone_named(zone_name)).strftime("%Y-%m-%d %H:%M")
 
     yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM: Excel reads UTF-8
     sent, last = 0, None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from chat.models import Site, Visitor
 from targeting.models import TrackEvent, VisitorProfile
@@ -34,19 +33,12 @@ class LiveVisitor:
 _live: dict[int, LiveVisitor] = {}
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def snapshot_load(*, visitor: Visitor, site: Site, now) -> Snapshot:
     """The visitor's snapshot from the record (sync: runs on a DB thread)."""
     profile = VisitorProfile.objects.filter(visitor=visitor).first()
     snapshot = Snapshot(
         now=now,
-        tz=_zone(site.time_zone),
+        tz=site.zone,
         visits=profile.visits if profile else 0,
         returning=bool(profile and profile.visits),
         crm=_crm_for_engine(profile.crm) if profile else {},

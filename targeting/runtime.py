@@ -28,6 +28,7 @@ from targeting.services.rules import (
     rule_allowed,
     site_rules,
     site_rules_peek,
+    site_rules_stale,
 )
 from targeting.snapshot import Context, Snapshot
 
@@ -57,6 +58,7 @@ class Targeter:
         self.showing: int | None = None  # the offer on screen
         self.expiry: asyncio.TimerHandle | None = None
         self.busy = False
+        self.pending: set[str] = set()  # event types that came during an evaluation
 
     def close(self) -> None:
         for handle in (self.timer, self.expiry):
@@ -65,9 +67,17 @@ class Targeter:
 
     async def _rules(self) -> SiteRules:
         rules = site_rules_peek(self.site.pk)
-        if rules is None:
-            rules = await db(site_rules)(site=self.site)
-        return rules
+        if rules is not None:
+            return rules
+        stale = site_rules_stale(self.site.pk)
+        if stale is None:  # first use, or a dated rule started or ended
+            return await db(site_rules)(site=self.site)
+        # Due for a version check: use what we have; one refresh per site runs on
+        # the database thread (under load, waiting for it per event queued them all).
+        if self.site.pk not in _refreshing:
+            _refreshing.add(self.site.pk)
+            asyncio.get_running_loop().create_task(_refresh(self.site))
+        return stale
 
     async def _context(self, snapshot: Snapshot) -> Snapshot:
         # Cached for 2 s per site and process: a thread hop only to refresh it
@@ -86,12 +96,18 @@ class Targeter:
 
     async def evaluate(self, event_types: set[str]) -> None:
         if self.busy:
-            return  # an evaluation is recording an offer; it sees the latest state
+            # The running evaluation took its snapshot before these events: run
+            # again for them when it ends.
+            self.pending |= event_types
+            return
         self.busy = True
         try:
-            await self._evaluate(event_types)
-        except Exception:
-            log.exception("targeting evaluation failed for visitor %s", self.visitor.pk)
+            while event_types:
+                try:
+                    await self._evaluate(event_types)
+                except Exception:
+                    log.exception("targeting failed for visitor %s", self.visitor.pk)
+                event_types, self.pending = self.pending, set()
         finally:
             self.busy = False
 
@@ -200,3 +216,13 @@ class Targeter:
 
 
 _CLOSED_BY_CALENDAR = {"closed_hours", "holiday", "closure"}
+_refreshing: set[int] = set()
+
+
+async def _refresh(site) -> None:
+    try:
+        await db(site_rules)(site=site)
+    except Exception:
+        log.exception("rules of site %s not refreshed", site.pk)
+    finally:
+        _refreshing.discard(site.pk)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time as _time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.db import transaction
@@ -40,13 +39,6 @@ def lead_settings_for(site: Site) -> LeadSettings:
     return cached
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
     """The schedule of the team (its own periods if it has any, else the site's),
     with the site's and the team's closures. Cached in-process for 30 s, or until
@@ -69,7 +61,7 @@ def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
             closed.add(day)
             day += timedelta(days=1)
     schedule = Schedule(
-        tz=_zone(site.time_zone),
+        tz=site.zone,
         periods=tuple(Period(p.weekday, p.opens, p.closes) for p in periods),
         closed_dates=frozenset(closed),
         holiday_country=lead_settings_for(site).holiday_country,

@@ -12,7 +12,6 @@ SMTP accept and the mark leaves the claim, which `notices_recover` releases afte
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -52,11 +51,7 @@ def _recipients(lead: Lead, kind: str) -> list[str]:
 def _local(value: datetime | None, lead: Lead) -> str:
     if value is None:
         return "-"
-    try:
-        zone = ZoneInfo(lead.site.time_zone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return value.astimezone(lead.site.zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 SUBJECTS = {

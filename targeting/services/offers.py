@@ -154,17 +154,18 @@ def offers_expire(*, now: datetime | None = None, grace: int = 30) -> int:
     """Offers still shown past their rule's timeout (plus a grace for the socket's
     own timer) become "ignored" (beat, every minute; sockets that closed first)."""
     now = now or clock.now()
-    expired = 0
-    shown = Offer.objects.filter(state=Offer.State.SHOWN).select_related("rule")
-    for offer in shown.only("pk", "shown_at", "rule__offer_timeout_seconds")[:5000]:
-        limit = offer.shown_at + timedelta(
-            seconds=offer.rule.offer_timeout_seconds + grace
-        )
-        if limit <= now:
-            expired += Offer.objects.filter(
-                pk=offer.pk, state=Offer.State.SHOWN
-            ).update(state=Offer.State.IGNORED, answered_at=now)
-    return expired
+    shown = Offer.objects.filter(
+        state=Offer.State.SHOWN, shown_at__lte=now - timedelta(seconds=grace)
+    ).values_list("pk", "shown_at", "rule__offer_timeout_seconds")[:5000]
+    due = [
+        pk
+        for pk, shown_at, timeout in shown
+        if shown_at + timedelta(seconds=timeout + grace) <= now
+    ]
+    # The state condition again: an answer may land between the read and here.
+    return Offer.objects.filter(pk__in=due, state=Offer.State.SHOWN).update(
+        state=Offer.State.IGNORED, answered_at=now
+    )
 
 
 def offer_ignore(*, offer_id: int, now: datetime | None = None) -> bool:

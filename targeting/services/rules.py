@@ -278,6 +278,18 @@ def site_rules_peek(site_id: int, *, now: datetime | None = None) -> SiteRules |
     return entry.rules
 
 
+def site_rules_stale(site_id: int, *, now: datetime | None = None) -> SiteRules | None:
+    """The cached rules even when their version is due for a re-check (at most a
+    second or so old), unless a rule's start or end has passed. For async callers
+    that refresh in the background instead of waiting."""
+    entry = _cache.get(site_id)
+    if entry is None:
+        return None
+    if entry.valid_until is not None and (now or timezone.now()) >= entry.valid_until:
+        return None
+    return entry.rules
+
+
 def rules_changed(*, site_id: int) -> None:
     """A rule of the site was saved or deleted: every process reloads the site's
     rules within ``VERSION_CHECK_SECONDS``, this one at once. Runs after commit: a

@@ -219,3 +219,28 @@ async def test_chat_invitation_falls_back_without_a_free_counselor_and_opens_cha
     stored = await db(Offer.objects.get)(pk=offer["offer"]["id"])
     assert stored.state == "accepted" and stored.conversation_id
     await comm.disconnect()
+
+
+@pytest.mark.django_db
+def test_unanswered_offers_of_closed_sockets_become_ignored():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from targeting.services.offers import offers_expire
+    from tests.factories import VisitorFactory
+
+    site = SiteFactory()
+    rule = make_rule(site, "vip", offer_timeout_seconds=30)
+    visitor = VisitorFactory(site=site)
+    now = timezone.now()
+    old, fresh, answered = (
+        Offer.objects.create(rule=rule, site=site, visitor=visitor, kind="banner",
+                             shown_at=now - timedelta(seconds=age), state=state)
+        for age, state in ((90, "shown"), (40, "shown"), (90, "rejected"))
+    )  # fmt: skip
+    assert offers_expire(now=now) == 1
+    states = dict(Offer.objects.values_list("pk", "state"))
+    assert (states[old.pk], states[fresh.pk], states[answered.pk]) == (
+        "ignored", "shown", "rejected",
+    )  # fmt: skip
