@@ -8,17 +8,17 @@ Saving or deleting a rule tells every process to reload the site's rules
 from __future__ import annotations
 
 import json
-import uuid
 
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.urls import reverse
 from django.utils.html import format_html
 
-from chat.models import Visitor
+from core.errors import ServiceError
 from targeting.models import Coupon, CouponPool, Offer, Rule
 from targeting.services.coupons import coupon_codes_add, coupon_codes_parse
-from targeting.services.preview import preview_text, rule_preview
+from targeting.services.preview import preview_text, rule_preview, visitor_by_id
 from targeting.services.results import results_text, rule_results
 from targeting.services.rules import rules_changed
 
@@ -98,15 +98,19 @@ class RuleAdmin(admin.ModelAdmin):
             ("Measurement", {"fields": ["holdout_percent"]}),
         ]
         if obj is not None:
+            # The admin renders a description as HTML: build the link, escaped.
+            url = reverse("targeting:rule-results", args=[obj.pk])
             fieldsets.append(
                 (
                     "Results",
                     {
                         "fields": ["results", ("created_at", "updated_at")],
-                        "description": (
+                        "description": format_html(
                             "Exposures of this rule and what followed within 7 days, "
-                            "treatment vs holdout. Per-window figures: "
-                            "/api/targeting/rules/<id>/results/?days=N."
+                            'treatment vs holdout. Per-window figures: <a href="{}">'
+                            "{}</a> (add <code>?days=N</code>, 1 to 90).",
+                            f"{url}?days=7",
+                            url,
                         ),
                     },
                 )
@@ -138,16 +142,11 @@ class RuleAdmin(admin.ModelAdmin):
         if rule is None:
             return "Unknown rule."
         try:
-            public_id = uuid.UUID(raw)
-        except ValueError:
-            return "Enter a visitor's public id (a UUID)."
-        visitor = (
-            Visitor.objects.select_related("site")
-            .filter(site=rule.site, public_id=public_id)
-            .first()
-        )
-        if visitor is None:
-            return "No visitor with that id on this rule's site."
+            visitor = visitor_by_id(site_id=rule.site_id, raw=raw)
+        except ServiceError as exc:
+            if exc.code == "not_found":
+                return "No visitor with that id on this rule's site."
+            return exc.message
         return preview_text(rule_preview(rule=rule, visitor=visitor))
 
     def save_model(self, request, obj, form, change):

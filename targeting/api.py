@@ -13,14 +13,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from chat.models import Visitor
+from core.errors import ServiceError
 from leads.api import IsManager
 from targeting.models import Rule
-from targeting.services.preview import rule_preview
+from targeting.services.preview import rule_preview, visitor_by_id
 from targeting.services.results import rule_results
 
 
@@ -64,7 +64,11 @@ class ResultsQuerySerializer(serializers.Serializer):
 
 
 class PreviewSerializer(serializers.Serializer):
-    visitor = serializers.UUIDField()
+    visitor = serializers.CharField(
+        max_length=64,
+        help_text="The visitor's public id, or its first characters as the console "
+        "shows them (at least 4; unique within the rule's site).",
+    )
 
 
 class RuleViewSet(viewsets.ReadOnlyModelViewSet):
@@ -112,11 +116,14 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
         rule = self.get_object()
         incoming = PreviewSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        visitor = (
-            Visitor.objects.select_related("site")
-            .filter(site_id=rule.site_id, public_id=incoming.validated_data["visitor"])
-            .first()
-        )
-        if visitor is None:
-            raise NotFound("No visitor with that id on this rule's site.")
+        try:
+            visitor = visitor_by_id(
+                site_id=rule.site_id, raw=incoming.validated_data["visitor"]
+            )
+        except ServiceError as exc:
+            if exc.code == "not_found":
+                raise NotFound("No visitor with that id on this rule's site.") from None
+            raise ValidationError(
+                {"visitor": [exc.message], "code": exc.code}
+            ) from None
         return Response(rule_preview(rule=rule, visitor=visitor))

@@ -3,15 +3,16 @@ which condition (or cap, date, hour, holdout) stops it."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from chat.models import Site, Visitor
+from core.errors import ServiceError
 from leads.services.availability import site_availability
-from targeting import live
+from targeting import clock, live
 from targeting.actions import render_action
 from targeting.conditions_values import RuleError
 from targeting.engine import evaluate
@@ -27,6 +28,45 @@ from targeting.snapshot import Context, Snapshot
 from targeting.snapshot import Offer as OfferRecord
 
 CLOSED_REASONS = ("closed_hours", "holiday", "closure", "no_hours")
+SHORT_ID_MIN = 4
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def visitor_by_id(*, site_id: int, raw: str) -> Visitor:
+    """The site's visitor named by a full public id (a UUID) or by the start of one,
+    as the console shows it ("Visitor 1a2b3c4d": 8 characters; at least 4). A prefix
+    must name exactly one visitor of the site. ServiceError: "bad_field" (not an id),
+    "not_found", or "ambiguous" (a longer prefix is needed)."""
+    text = (raw or "").strip().lower()
+    if text.startswith("visitor "):
+        text = text[len("visitor ") :].strip()
+    visitors = Visitor.objects.select_related("site").filter(site_id=site_id)
+    try:
+        public_id = uuid.UUID(text)
+    except ValueError:
+        public_id = None
+    if public_id is not None:
+        visitor = visitors.filter(public_id=public_id).first()
+        if visitor is None:
+            raise ServiceError("not_found", "No visitor with that id on this site.")
+        return visitor
+    compact = text.replace("-", "")
+    if len(compact) < SHORT_ID_MIN or not _HEX.fullmatch(compact):
+        raise ServiceError(
+            "bad_field",
+            "Enter a visitor's public id (a UUID) or at least its first "
+            f"{SHORT_ID_MIN} characters, as the console shows it.",
+        )
+    matches = list(visitors.filter(public_id__startswith=compact)[:2])
+    if not matches:
+        raise ServiceError("not_found", "No visitor with that id on this site.")
+    if len(matches) > 1:
+        raise ServiceError(
+            "ambiguous",
+            f"Several visitors of this site have an id starting with {compact!r}; "
+            "enter more characters (or the full id).",
+        )
+    return matches[0]
 
 
 def site_context(*, site: Site, now: datetime) -> Context:
@@ -80,7 +120,7 @@ def rule_preview(
 ) -> dict[str, Any]:
     """Evaluate ``rule`` for ``visitor`` now, with reasons. Reads only (the
     visitor's record, their offers, the site's availability); shows nothing."""
-    now = now or timezone.now()
+    now = now or clock.now()
     snapshot, source = visitor_snapshot(visitor=visitor, now=now)
     base = {
         "rule": rule.pk,

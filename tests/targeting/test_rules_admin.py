@@ -27,6 +27,20 @@ def test_change_page_shows_results_and_a_preview(admin_client, site):
     assert "Enter a visitor&#x27;s public id" in unknown
 
 
+def test_change_page_links_the_results_api_and_previews_by_short_id(admin_client, site):
+    """Issue 8 #20: the results link had an empty id (`<id>` read as an HTML tag);
+    the preview takes the 8 characters the console shows."""
+    rule = rule_make(site)
+    visitor = VisitorFactory(site=site)
+    url = f"/admin/targeting/rule/{rule.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "/api/targeting/rules//results/" not in page
+    assert f'href="/api/targeting/rules/{rule.pk}/results/?days=7"' in page
+    short = str(visitor.public_id)[:8]
+    text = admin_client.get(url, {"preview_visitor": short}).content.decode()
+    assert "Does NOT match. Failing:" in text and str(visitor.public_id) in text
+
+
 def test_a_bad_condition_is_shown_on_the_form(admin_client, site):
     response = admin_client.post(
         "/admin/targeting/rule/add/",

@@ -194,3 +194,37 @@ def test_preview_uses_the_live_snapshot_when_connected(site):
     result = rule_preview(rule=rule, visitor=visitor, now=now)
     assert result["source"] == "live"
     assert result["failing"][0]["path"] == "$.all[0]"  # no page with a category
+
+
+def test_preview_accepts_the_short_id_the_console_shows(world):
+    """Issue 8 #20: the console shows "Visitor 1a2b3c4d"; the preview takes that."""
+    url = f"{URL}{world.rule_a.pk}/preview/"
+    short = str(world.visitor_a.public_id)[:8]
+    for given in (
+        short,
+        short.upper(),
+        f"Visitor {short}",
+        str(world.visitor_a.public_id),
+    ):
+        response = world.manager_a.post(url, {"visitor": given}, format="json")
+        assert response.status_code == 200, (given, response.content)
+        assert response.json()["visitor"] == str(world.visitor_a.public_id)
+    # Another site's visitor, by prefix: not found on this rule's site.
+    theirs = str(world.visitor_b.public_id)[:8]
+    assert world.manager_a.post(url, {"visitor": theirs}).status_code == 404
+    bad = world.manager_a.post(url, {"visitor": "xyz!"}, format="json")
+    assert bad.status_code == 400 and "public id" in bad.json()["visitor"][0]
+
+
+def test_an_ambiguous_short_id_is_a_clear_error(world):
+    import uuid
+
+    one = VisitorFactory(site=world.site_a, public_id=uuid.UUID(f"abcd1234{'0' * 24}"))
+    VisitorFactory(site=world.site_a, public_id=uuid.UUID(f"abcd5678{'0' * 24}"))
+    url = f"{URL}{world.rule_a.pk}/preview/"
+    response = world.manager_a.post(url, {"visitor": "abcd"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "ambiguous"
+    assert "enter more characters" in response.json()["visitor"][0]
+    exact = world.manager_a.post(url, {"visitor": "abcd1234"}, format="json")
+    assert exact.json()["visitor"] == str(one.public_id)
