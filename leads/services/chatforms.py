@@ -12,8 +12,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import translation
 
+from chat import events as chat_events
 from chat.models import Conversation, CounselorProfile, Message, Visitor
 from chat.services.messages import SendItem, SendResult, messages_append
+from core import realtime
 from core.errors import ServiceError
 from leads.forms import clean_chat_form, clean_inflow
 from leads.models import Lead
@@ -132,6 +134,8 @@ def form_reply_submit(
 
 def _answer(conversation, visitor, form, form_seq, values, cleaned, client_id, *,
             ip, user_agent, language):  # fmt: skip
+    if cleaned.name and cleaned.name[:80] != visitor.name:
+        _name_visitor(conversation, visitor, cleaned.name[:80])
     captured = lead_capture(
         site=conversation.site,
         source=Lead.Source.IN_CHAT_FORM,
@@ -171,3 +175,19 @@ def _answer(conversation, visitor, form, form_seq, values, cleaned, client_id, *
     if result.error:
         raise ServiceError(*result.error)
     return result, captured.lead
+
+
+def _name_visitor(conversation: Conversation, visitor: Visitor, name: str) -> None:
+    """The name the visitor gave in the form becomes their name: the reply is sent
+    under it, and the counselors of the chat see it (a `conversation` frame, after
+    commit). The newest name given wins."""
+    Visitor.objects.filter(pk=visitor.pk).update(name=name)
+    visitor.name = name
+    fresh = Conversation.objects.select_related("site", "visitor", "assignee").get(
+        pk=conversation.pk
+    )
+    realtime.publish_many(
+        (group, frame)
+        for group, frame in chat_events.conversation_frames(fresh, reason="updated")
+        if group != chat_events.visitor_group(visitor.pk)
+    )

@@ -56,6 +56,8 @@ def _local(value: datetime | None, lead: Lead) -> str:
 
 SUBJECTS = {
     LeadNotice.Kind.NEW_LEAD: "New callback request {ref}",
+    # A new lead says what it is: a form answered in a chat asked for no callback.
+    (LeadNotice.Kind.NEW_LEAD, Lead.Source.IN_CHAT_FORM): "New lead from a chat {ref}",
     LeadNotice.Kind.REMINDER: "Call back now: {ref}",
     LeadNotice.Kind.OVERDUE: "Overdue callback: {ref}",
 }
@@ -80,7 +82,9 @@ def notice_message(notice: LeadNotice) -> EmailMessage:
     ]
     return EmailMessage(
         subject=f"[{lead.site.name}] "
-        + SUBJECTS[notice.kind].format(ref=lead.reference),
+        + SUBJECTS.get((notice.kind, lead.source), SUBJECTS[notice.kind]).format(
+            ref=lead.reference
+        ),
         body="\n".join(lines),
         to=_recipients(lead, notice.kind),
     )

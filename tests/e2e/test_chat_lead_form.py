@@ -205,11 +205,10 @@ def test_in_chat_lead_form_refused_then_taken_and_seen_by_counselor_and_manager(
     expect(card.locator(".cf-list dd")).to_have_text(
         ["김민수", "010-1234-5678", "주택담보대출 금리 문의"]
     )
-    reply = part(shop, ".msg.from-visitor .reply")
-    expect(reply.locator("dt")).to_have_text(["이름", "전화번호", "문의 내용"])
-    expect(reply.locator("dd")).to_have_text(
-        ["김민수", "010-1234-5678", "주택담보대출 금리 문의"]
-    )
+    # Once: the card is the answer, the reply message is not drawn again below it.
+    expect(part(shop, ".msg[data-seq]").last.locator(".cf")).to_have_count(1)
+    expect(part(shop, ".bubble.reply")).to_have_count(0)
+    expect(part(shop, "dd").filter(has_text="주택담보대출 금리 문의")).to_have_count(1)
     screenshot(shop, "chat-lead-form-sent-ko")
 
     # Both submissions were one fill: one client id, the notice's version, the visit.
@@ -250,6 +249,9 @@ def test_in_chat_lead_form_refused_then_taken_and_seen_by_counselor_and_manager(
     expect(answer).to_contain_text("010-1234-5678")
     link = answer.locator("a", has_text=f"Lead {reference}")
     expect(link).to_have_attribute("href", f"/console/leads/?q={reference}")
+    # The name given in the form is the visitor's name in the console.
+    expect(console.locator(".chat-item", has_text="김민수")).to_be_visible()
+    expect(console.locator(".visitor-name")).to_have_text("김민수")
     screenshot(console, "chat-lead-form-console-reply")
 
     # The manager finds it at the top of the list, from the chat.
@@ -381,7 +383,8 @@ def test_english_form_on_a_phone_is_resent_after_a_lost_ack_once(
         " and conversation_id = ?",
         sent[0]["conversation"],
     ) == [(1,)]
-    expect(part(shop, ".msg.from-visitor .reply")).to_have_count(1)
+    expect(card.locator(".cf-list")).to_have_count(1)
+    expect(part(shop, ".bubble.reply")).to_have_count(0)  # shown once: in the card
 
     # The retention purge blanks the reply ({"erased": true}): the form stays sent.
     with sqlite3.connect(server.db_path) as db:
@@ -400,7 +403,7 @@ def test_english_form_on_a_phone_is_resent_after_a_lost_ack_once(
     expect(card.locator(".cf-status")).to_have_text("Sent ✓")
     expect(card.locator(".cf-removed")).to_have_text("(removed)")
     expect(card.locator("input")).to_have_count(0)
-    expect(part(shop, ".msg.from-visitor .bubble.erased")).to_have_text("(removed)")
+    expect(part(shop, ".bubble.erased")).to_have_count(0)  # the card says it
     screenshot(shop, "chat-lead-form-phone-en-erased")
     assert shop.errors == [] and console.errors == []
 

@@ -86,6 +86,35 @@ async def test_visitor_answer_becomes_a_lead_linked_to_the_chat(setup):
     await visitor.disconnect()
 
 
+async def test_the_name_given_in_the_form_becomes_the_visitors_name(setup):
+    site, counselor = setup
+    agent, visitor, conversation, _ = await live_chat(site, counselor)
+    form = await send_form(agent, visitor, conversation)
+    await visitor.send_json_to(
+        {"type": "form_submit", "client_id": "reply-n", "conversation": conversation,
+         "form_seq": form["seq"], "values": GOOD, "consent": CONSENT}
+    )  # fmt: skip
+    await receive_until(visitor, of_type("ack", client_id="reply-n"))
+
+    def named(frame):
+        return (
+            frame["type"] == "conversation"
+            and frame["conversation"]["visitor"]["name"] == "김민수"
+        )
+
+    # The console hears the new name, and the reply is sent under it.
+    frame, _ = await receive_until(agent, named)
+    assert frame["conversation"]["id"] == conversation
+    reply, _ = await receive_until(agent, is_reply)
+    assert reply["message"]["sender"]["name"] == "김민수"
+    stored = await db(Message.objects.select_related("conversation__visitor").get)(
+        kind="form_reply"
+    )
+    assert stored.conversation.visitor.name == "김민수"
+    await agent.disconnect()
+    await visitor.disconnect()
+
+
 async def test_bad_answer_names_the_fields_and_creates_nothing(setup):
     site, counselor = setup
     agent, visitor, conversation, _ = await live_chat(site, counselor)

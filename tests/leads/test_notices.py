@@ -47,6 +47,17 @@ def test_new_lead_goes_to_the_team_addresses(site, mailoutbox):
     assert "김민수" in mail.body
 
 
+def test_a_lead_from_a_chat_form_is_not_called_a_callback_request(site, mailoutbox):
+    lead = LeadFactory(site=site, source=Lead.Source.IN_CHAT_FORM)
+    notices.notice_send(notice_id=notice_for(lead).pk)
+    (mail,) = mailoutbox
+    assert mail.subject == f"[Shop] New lead from a chat {lead.reference}"
+    assert "(In-chat form)" in mail.body
+    callback = LeadFactory(site=site)
+    notices.notice_send(notice_id=notice_for(callback).pk)
+    assert mailoutbox[1].subject == f"[Shop] New callback request {callback.reference}"
+
+
 def test_without_team_addresses_the_managers_are_told(mailoutbox):
     site = SiteFactory()
     manager = CounselorFactory(sites=[site], role="manager")

@@ -102,14 +102,17 @@
   // The list is reconciled by key against the state: confirmed messages by seq,
   // event lines between them, then this browser's unacknowledged sends.
   function wantedItems() {
-    const items = sortedMessages().map((m) => ({
-      key: `s${m.seq}`,
-      order: m.seq,
-      from: m.sender.kind,
-      name: m.sender.name || "",
-      message: m,
-      state: "sent",
-    }));
+    const inCards = repliesInCards(); // a lead form's answers are in its card
+    const items = sortedMessages()
+      .filter((m) => !inCards.has(m.seq))
+      .map((m) => ({
+        key: `s${m.seq}`,
+        order: m.seq,
+        from: m.sender.kind,
+        name: m.sender.name || "",
+        message: m,
+        state: "sent",
+      }));
     for (const e of state.events) {
       items.push({ ...e, from: "event", name: "", state: "sent" });
     }

@@ -99,6 +99,17 @@
     return answers;
   }
 
+  // The replies a lead form's card shows (as its answers, once sent): these are not
+  // drawn a second time as bubbles of their own. A reply whose form is not in the
+  // log (not loaded, or not a lead form) stays a bubble.
+  function repliesInCards() {
+    const shown = new Set();
+    for (const [seq, reply] of chatFormAnswers()) {
+      if (isLeadForm(state.messages.get(seq))) shown.add(reply.seq);
+    }
+    return shown;
+  }
+
   // ------------------------------------------------------------------ sending
 
   function submitChatForm(view, event) {
