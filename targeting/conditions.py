@@ -21,8 +21,9 @@ Leaves
   ``{"field": "path", "op": "prefix", "value": "/cards/apply"}``
 * Inflow, string test: ``referrer`` (plus op ``domain``: the host or a subdomain,
   value a string or list), ``utm_source``, ``utm_medium``, ``utm_campaign``,
-  ``keyword``, ``landing``. ``{"field": "referrer", "op": "domain", "value":
-  "facebook.com"}``
+  ``keyword``, ``landing`` (the landing page's path, no query), ``landing_url`` (as
+  reported, query included). ``{"field": "referrer", "op": "domain", "value":
+  "facebook.com"}``, ``{"field": "landing", "op": "prefix", "value": "/event/"}``
 * ``device``: eq | ne | in | not_in over mobile, tablet, desktop.
 * Numbers with bounds: ``price`` (current page), ``page_count`` (this session),
   ``visits``, ``cart_items`` (total quantity), ``cart_value``.

@@ -77,7 +77,8 @@ _STRINGS: dict[str, tuple[str, Callable[[Snapshot], str | None]]] = {
     "utm_medium": ("utm_medium", lambda s: s.session.inflow.utm_medium),
     "utm_campaign": ("utm_campaign", lambda s: s.session.inflow.utm_campaign),
     "keyword": ("search keyword", lambda s: s.session.inflow.keyword),
-    "landing": ("landing page", lambda s: s.session.inflow.landing),
+    "landing": ("landing page path", lambda s: s.session.inflow.landing_path),
+    "landing_url": ("landing page URL", lambda s: s.session.inflow.landing),
     "device": ("device", lambda s: s.session.device),
 }
 _STRING_KEYS = ("field", "op", "value", "ignore_case")

@@ -134,11 +134,15 @@ class Inflow:
     utm_medium: str | None = None
     utm_campaign: str | None = None
     keyword: str | None = None
-    landing: str | None = None
+    landing: str | None = None  # the landing page's URL as reported
     referrer_host: str = field(init=False, default="")
+    # The landing page's path (no query or fragment): what `landing` tests.
+    landing_path: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "referrer_host", url_host(self.referrer))
+        if self.landing:
+            object.__setattr__(self, "landing_path", url_path(self.landing))
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ SESSION = Session(
         utm_medium="social",
         utm_campaign="spring-sale",
         keyword="canvas bag",
-        landing="https://shop.example/landing/spring",
+        landing="https://shop.example/landing/spring?utm_source=fb",
     ),
     device="mobile",
 )
@@ -112,6 +112,15 @@ BASE = snap(page=PAGE, session=SESSION, visits=3, returning=True)
         ({"field": "keyword", "op": "regex", "value": r"\bbag\b"}, True),
         ({"field": "keyword", "op": "regex", "value": r"^bag"}, False),
         ({"field": "landing", "op": "contains", "value": "/landing/"}, True),
+        # Issue 8 #12: `landing` is the path, as documented; `landing_url` the URL.
+        ({"field": "landing", "op": "prefix", "value": "/landing/"}, True),
+        ({"field": "landing", "op": "eq", "value": "/landing/spring"}, True),
+        ({"field": "landing", "op": "prefix", "value": "https://"}, False),
+        (
+            {"field": "landing_url", "op": "prefix", "value": "https://shop.example/"},
+            True,
+        ),
+        ({"field": "landing_url", "op": "contains", "value": "utm_source="}, True),
         ({"field": "device", "op": "eq", "value": "mobile"}, True),
         ({"field": "device", "op": "in", "value": ["tablet", "desktop"]}, False),
         ({"field": "device", "op": "ne", "value": "desktop"}, True),
