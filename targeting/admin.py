@@ -17,7 +17,11 @@ from django.utils.html import format_html
 
 from core.errors import ServiceError
 from targeting.models import Coupon, CouponPool, Offer, Rule
-from targeting.services.coupons import coupon_codes_add, coupon_codes_parse
+from targeting.services.coupons import (
+    coupon_codes_add,
+    coupon_codes_parse,
+    stock_label,
+)
 from targeting.services.preview import preview_text, rule_preview, visitor_by_id
 from targeting.services.results import results_text, rule_results
 from targeting.services.rules import rules_changed
@@ -189,7 +193,7 @@ class CouponPoolForm(forms.ModelForm):
 
     class Meta:
         model = CouponPool
-        fields = ["site", "name"]
+        fields = ["site", "name", "low_stock_threshold"]
 
     def clean_bulk_codes(self):
         codes, problems = coupon_codes_parse(self.cleaned_data["bulk_codes"])
@@ -202,10 +206,16 @@ class CouponPoolForm(forms.ModelForm):
 class CouponPoolAdmin(admin.ModelAdmin):
     form = CouponPoolForm
     inlines = [CouponInline]
-    list_display = ["name", "site", "free_codes", "assigned_codes"]
+    list_display = ["name", "site", "free_codes", "assigned_codes", "stock"]
     list_filter = ["site"]
-    readonly_fields = ["free_codes", "assigned_codes"]
-    fields = ["site", "name", "bulk_codes", ("free_codes", "assigned_codes")]
+    readonly_fields = ["free_codes", "assigned_codes", "stock"]
+    fields = [
+        "site",
+        "name",
+        "bulk_codes",
+        ("free_codes", "assigned_codes"),
+        ("low_stock_threshold", "stock"),
+    ]
 
     def get_queryset(self, request):
         return (
@@ -226,6 +236,17 @@ class CouponPoolAdmin(admin.ModelAdmin):
     @admin.display(description="Assigned codes")
     def assigned_codes(self, obj):
         return getattr(obj, "n_assigned", 0)
+
+    @admin.display(description="Stock")
+    def stock(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        label = stock_label(getattr(obj, "n_free", 0), obj.low_stock_threshold)
+        if label == "ok":
+            return label
+        return format_html(
+            '<strong style="color: #ba2121" class="coupon-stock-low">{}</strong>', label
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -145,9 +145,10 @@ class Rule(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "For a chat invitation only: the action shown instead when no counselor "
-            'has free capacity (e.g. {"kind": "callback", "title": "We call you '
-            'back"}). Empty: show nothing then.'
+            "For a chat invitation: the action shown instead when no counselor has "
+            "free capacity; for a coupon: when its pool has no code left (e.g. "
+            '{"kind": "callback", "title": "We call you back"}). Empty: show '
+            "nothing then."
         ),
     )
     cap_per_visitor = models.PositiveIntegerField(
@@ -209,6 +210,17 @@ class CouponPool(models.Model):
         Site, on_delete=models.CASCADE, related_name="coupon_pools"
     )
     name = models.CharField(max_length=120)
+    low_stock_threshold = models.PositiveIntegerField(
+        default=10,
+        help_text=_(
+            "Warn the site's managers (e-mail, and a flag in the admin and the "
+            "results) when this many free codes or fewer are left. A rule whose pool "
+            "is empty shows its fallback instead."
+        ),
+    )
+    # When the low-stock e-mail went out for the current shortage; cleared when
+    # codes are added above the threshold again.
+    low_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name

@@ -50,10 +50,11 @@ def offer_present(
 ) -> tuple[Offer | None, dict | None]:
     """Record the exposure of `spec` to the visitor and return (offer, frame). The
     frame is None for the holdout group (recorded as "held_out", nothing shown).
-    A chat invitation with no free counselor becomes the rule's fallback; with no
-    fallback, or a coupon pool with no code left, nothing is recorded."""
+    A chat invitation with no free counselor, or a coupon whose pool has no code
+    left, becomes the rule's fallback (recorded with the fallback's kind); with no
+    fallback (or a fallback coupon with no code either), nothing is recorded."""
     now = now or clock.now()
-    action = spec.action
+    action: dict | None = spec.action
     if action["kind"] == "chat_invite" and not counselor_available:
         action = spec.fallback
         if action is None:
@@ -61,11 +62,15 @@ def offer_present(
     variant = variant_for(spec.id, visitor.pk, spec.holdout_percent)
     with transaction.atomic():
         coupon = None
-        if action["kind"] == "coupon" and variant != HOLDOUT:
+        while action is not None and action["kind"] == "coupon" and variant != HOLDOUT:
             pool = CouponPool.objects.filter(pk=action.get("pool"), site=site).first()
             coupon = coupon_assign(pool=pool, visitor=visitor) if pool else None
-            if coupon is None:
-                return None, None
+            if coupon is not None:
+                break
+            # The pool is empty: the fallback, once (a fallback has no fallback).
+            action = spec.fallback if action is spec.action else None
+        if action is None:
+            return None, None
         payload = render_action(
             action,
             snapshot,

@@ -16,7 +16,8 @@ from targeting import clock, live
 from targeting.actions import render_action
 from targeting.conditions_values import RuleError
 from targeting.engine import evaluate
-from targeting.models import Offer, Rule
+from targeting.models import Coupon, CouponPool, Offer, Rule
+from targeting.services.coupons import pool_free
 from targeting.services.rules import (
     HOLDOUT,
     offer_history_load,
@@ -155,9 +156,16 @@ def rule_preview(
         )
         if not action:
             blocked_by.append(note)
+    code = None
+    if action and action.get("kind") == "coupon" and variant != HOLDOUT:
+        action, code, note = _coupon_preview(rule, action, visitor, note)
+        if not action:
+            blocked_by.append(note)
     rendered = None
     if action:
-        rendered = render_action(action, snapshot, name=visitor.name or None)
+        rendered = render_action(
+            action, snapshot, name=visitor.name or None, coupon_code=code
+        )
     return {
         **base,
         "matched": decision.matched,
@@ -170,6 +178,35 @@ def rule_preview(
         "action_note": note,
         "wake_at": decision.wake_at.isoformat() if decision.wake_at else None,
     }
+
+
+def _coupon_preview(
+    rule: Rule, action: dict[str, Any], visitor: Visitor, note: str
+) -> tuple[dict[str, Any] | None, str | None, str]:
+    """What a coupon action would show, without handing a code: the visitor's own
+    code, else the pool's next free one; an empty pool gives the fallback (as
+    targeting.services.offers.offer_present does). Returns (action, code, note)."""
+    pool = CouponPool.objects.filter(pk=action.get("pool"), site=rule.site_id).first()
+    if pool is None:
+        return None, None, "the coupon pool no longer exists"
+    mine = Coupon.objects.filter(pool=pool, visitor=visitor).first()
+    if mine is not None:
+        return action, mine.code, note or "the visitor already has a code of this pool"
+    free = pool_free(pool)
+    if free:
+        if free <= pool.low_stock_threshold:
+            note = note or (
+                f"the coupon pool \u201c{pool.name}\u201d is low: {free} code(s) left "
+                f"(threshold {pool.low_stock_threshold})"
+            )
+        return action, "(next free code)", note
+    empty = f"the coupon pool \u201c{pool.name}\u201d has no code left"
+    fallback = rule.fallback if action is rule.action else None
+    if not fallback:
+        return None, None, f"{empty} and there is no fallback"
+    if fallback.get("kind") == "coupon":
+        return _coupon_preview(rule, fallback, visitor, f"{empty}: the fallback")
+    return fallback, None, f"{empty}: the fallback would be shown"
 
 
 def _reason(reason: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from chat.models import Conversation
 from leads.models import Lead
 from targeting.models import Offer, Rule, TrackEvent
+from targeting.services.coupons import pools_stock, stock_label
 
 OUTCOMES = ("chat", "lead", "purchase")
 ANSWERS = ("accepted", "rejected", "ignored")
@@ -131,7 +132,17 @@ def rule_results(
         "holdout_percent": rule.holdout_percent,
         "variants": variants,
         "lift": {o: _lift(treatment[o], holdout[o]) for o in OUTCOMES},
+        # The pools the rule hands codes from (action or fallback), with their stock.
+        "coupon_pools": pools_stock(_rule_pools(rule)),
     }
+
+
+def _rule_pools(rule: Rule) -> list[int]:
+    return [
+        action["pool"]
+        for action in (rule.action, rule.fallback)
+        if isinstance(action, dict) and action.get("kind") == "coupon"
+    ]
 
 
 def _pct(value: float | None) -> str:
@@ -156,5 +167,11 @@ def results_text(results: dict[str, Any]) -> str:
             f"{outcome + ' (visitors)':<22}{t[outcome]:>12}{h[outcome]:>12}"
             f"   rate {_pct(t['rates'][outcome])} vs {_pct(h['rates'][outcome])}"
             + ("" if rel is None else f", lift {rel * 100:+.1f}%")
+        )
+    for pool in results.get("coupon_pools", []):
+        lines.append(
+            f"Coupon pool \u201c{pool['name']}\u201d: {pool['free']} free code(s), "
+            f"{pool['assigned']} handed out; "
+            + stock_label(pool["free"], pool["low_stock_threshold"])
         )
     return "\n".join(lines)

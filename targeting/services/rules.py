@@ -105,15 +105,19 @@ def rule_errors(rule: Rule) -> dict[str, str]:
             errors["fallback"] = str(exc)
         else:
             rule.fallback = fallback
-            if kind is not None and kind != "chat_invite":
+            if kind is not None and kind not in ("chat_invite", "coupon"):
                 errors["fallback"] = (
-                    "only a chat invitation has a fallback (shown when no counselor "
-                    "has free capacity); leave it empty"
+                    "only a chat invitation (shown when no counselor has free "
+                    "capacity) or a coupon (shown when its pool has no code left) "
+                    "has a fallback; leave it empty"
                 )
             elif fallback["kind"] == "chat_invite":
                 errors["fallback"] = (
                     "a chat invitation cannot fall back to another chat invitation: "
                     "the fallback is shown when no counselor is free"
+                    if kind == "chat_invite"
+                    else "a coupon cannot fall back to a chat invitation: use a "
+                    "banner, a callback offer or another pool's coupon"
                 )
             elif problem := _pool_error(fallback, rule.site_id):
                 errors["fallback"] = problem

@@ -96,6 +96,7 @@ def test_pool_takes_codes_in_bulk(admin_client, site):
         {
             "site": site.pk,
             "name": "Spring",
+            "low_stock_threshold": 10,
             "bulk_codes": "A-1\nA-2\n\nA-2\n",
             "codes-TOTAL_FORMS": 1,
             "codes-INITIAL_FORMS": 0,

@@ -104,7 +104,16 @@ def errors_of(rule) -> dict[str, list[str]]:
         (
             {"fallback": {"kind": "callback", "title": "Call me"}},
             "fallback",
-            "only a chat invitation has a fallback",
+            "only a chat invitation (shown when no counselor has free capacity) or "
+            "a coupon (shown when its pool has no code left) has a fallback",
+        ),
+        (
+            {
+                "action": {"kind": "coupon", "title": "A code", "pool": 1},
+                "fallback": INVITE,
+            },
+            "fallback",
+            "a coupon cannot fall back to a chat invitation",
         ),
         ({"hours_from": time(21)}, "hours_until", "give both daily hours"),
         (
