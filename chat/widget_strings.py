@@ -77,6 +77,11 @@ def widget_catalog() -> dict[str, str]:
         # the widget's checks read exactly like the server's answers.
         "lead_error_name": _("Enter your name."),
         "lead_error_phone": _("Enter your phone number so we can call you back."),
+        # The server's own messages (leads/forms.py): the browser says the same.
+        "lead_error_phone_invalid": _(
+            "Enter a valid phone number, for example 010-1234-5678."
+        ),
+        "lead_error_email": _("Enter a valid e-mail address."),
         "lead_error_consent": _(
             "Please agree to the collection and use of your personal information."
         ),

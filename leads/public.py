@@ -36,6 +36,7 @@ from leads.forms import FormInvalid, clean_callback
 from leads.hours import callback_slots
 from leads.models import Lead
 from leads.notice import notice_payload
+from leads.phonerule import phone_rule
 from leads.services.availability import (
     lead_settings_for,
     schedule_load,
@@ -146,6 +147,8 @@ class LeadFormView(APIView):
                 ],
                 "notice": notice,
                 "limits": {"name": 80, "message": 2000},
+                # The browser's phone check, from the server's own metadata.
+                "phone": phone_rule(config.phone_region),
             }
         )
 

@@ -314,21 +314,29 @@ def test_invalid_request_shows_messages_under_fields_and_stores_nothing(
     open_form(page)
     before = leads(leads_server)
 
-    # Nothing ticked: the widget's own check, no request.
+    # Nothing ticked and a short number: every error at once, by the widget's own
+    # check (the server's phone rule, from the lead-form config), no request.
     fill(page, phone="010-12", consent=False)
+    field(page, "email").fill("minji")
     part(page, ".lead-submit").click()
-    consent = part(page, "#lc-consent")
+    consent, phone = part(page, "#lc-consent"), field(page, "phone")
     expect(part(page, "#lc-err-consent")).to_have_text(consent_error)
     expect(consent).to_have_attribute("aria-invalid", "true")
     expect(consent).to_have_attribute("aria-describedby", re.compile(r"lc-err-consent"))
-    expect(consent).to_be_focused()
+    expect(part(page, "#lc-err-phone")).to_have_text(phone_error)
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(part(page, "#lc-err-email")).to_be_visible()
+    expect(phone).to_be_focused()  # the first field in error
+    screenshot(page, f"leads-errors-all-at-once-{lang}")
     assert posts == []
 
-    # Ticked: the server refuses the number, in the visitor's language.
+    # Ticked, a valid e-mail and a number of another country that the browser leaves
+    # to the server: the server refuses it, in the visitor's language.
     part(page, "label[for=lc-consent]").click()
     expect(part(page, "#lc-err-consent")).to_be_hidden()
+    field(page, "email").fill("minji@example.com")
+    phone.fill("+1 555 0100")
     part(page, ".lead-submit").click()
-    phone = field(page, "phone")
     expect(part(page, "#lc-err-phone")).to_have_text(phone_error)
     expect(phone).to_have_attribute("aria-invalid", "true")
     expect(phone).to_have_attribute("aria-describedby", "lc-err-phone")

@@ -69,6 +69,8 @@
     lead_retry: "Try again",
     lead_error_name: "Enter your name.",
     lead_error_phone: "Enter your phone number so we can call you back.",
+    lead_error_phone_invalid: "Enter a valid phone number, for example 010-1234-5678.",
+    lead_error_email: "Enter a valid e-mail address.",
     lead_error_consent:
       "Please agree to the collection and use of your personal information.",
     lead_error_fields: "Please check the highlighted fields.",
