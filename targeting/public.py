@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from chat.services.visitors import visitor_from_token
 from leads.public import SiteIpThrottle, SmallBodyMixin, site_for_request
-from targeting import live
+from targeting import clock, live
 from targeting.services.identify import identify_verify
 from targeting.tracking import BadEvent, parse_events
 from targeting.writer import track_store
@@ -61,16 +61,17 @@ class TrackBeaconView(SmallBodyMixin, APIView):
         )
         if visitor is None:
             raise PermissionDenied("Unknown visitor.")
-        now = timezone.now()
+        # Event times on the targeting clock, like the socket's; the identify
+        # signature's timestamp against real time.
         try:
-            events, refused = parse_events(data.get("events"), now=now)
+            events, refused = parse_events(data.get("events"), now=clock.now())
         except BadEvent as exc:
             raise ParseError(str(exc)) from exc
         accepted = []
         for index, event in events:
             if event.kind == "identify":
                 try:
-                    identify_verify(site=site, data=event.data, now=now)
+                    identify_verify(site=site, data=event.data, now=timezone.now())
                 except BadEvent as exc:
                     refused.append((index, str(exc)))
                     continue

@@ -119,6 +119,11 @@ class Targeter:
             self.history = await db(offer_history_load)(visitor_id=self.visitor.pk)
         live = self.consumer.live
         snapshot = live.snapshot.at(clock.now())
+        if not snapshot.session.page_count:
+            # No page view in this session yet (a `session` event comes first): the
+            # page, its placeholders and page conditions are unknown. The first page
+            # view evaluates (and arms the timers).
+            return
         snapshot = await self._context(snapshot)
         seen: dict[int, object] = {}
         for event_type in event_types:
