@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from chat.models import CounselorProfile, Site, zone_named
 from core.errors import ServiceError
+from core.timefmt import iso_local
 from leads import events
 from leads.forms import display_phone, normalize_email, normalize_phone
 from leads.models import AccessLog, Lead
@@ -339,7 +340,17 @@ class LeadViewSet(
             count=total,
             query=_masked_query(request),
         )
-        chunks = csv_chunks(queryset.values_list(*CSV_FIELDS), limit=total)
+        site = self._one_site(request)
+        zones = set(
+            Site.objects.filter(pk__in=[site] if site else self.site_ids).values_list(
+                "time_zone", flat=True
+            )
+        )
+        chunks = csv_chunks(
+            queryset.values_list(*CSV_FIELDS),
+            limit=total,
+            zone=str(zone_named(zones.pop())) if len(zones) == 1 else None,
+        )
         under_asgi = isinstance(request._request, ASGIRequest)
         response = StreamingHttpResponse(
             _on_sync_thread(chunks) if under_asgi else chunks,
@@ -392,21 +403,27 @@ CSV_FIELDS = (
     "site__time_zone", "id",
 )  # fmt: skip
 CSV_CHUNK = 1000
+CSV_TIMES = {"created_at", "callback_due_at"}
 
 
-def csv_chunks(rows, *, limit: int):
+def csv_chunks(rows, *, limit: int, zone: str | None = None):
     """The CSV in chunks of CSV_CHUNK rows. Keyset pages (created_at, id) instead of
     one server-side cursor: each page is its own short query, so the export holds no
-    cursor open across the chunks it streams."""
+    cursor open across the chunks it streams.
+
+    Times are ISO 8601 in each lead's site's zone, with the offset; the time columns'
+    headers name the zone (`zone`, when every site exported shares one)."""
     out = _Echo()
     writer = csv.writer(out)
 
     def local(value, zone_name: str) -> str:
-        if value is None:
-            return ""
-        return value.astimezone(zone_named(zone_name)).strftime("%Y-%m-%d %H:%M")
+        return iso_local(value, zone_named(zone_name))
 
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM: Excel reads UTF-8
+    label = zone or "site time zone"
+    header = [
+        f"{name} ({label})" if name in CSV_TIMES else name for name in CSV_COLUMNS
+    ]
+    yield "\ufeff" + writer.writerow(header)  # the BOM: Excel reads UTF-8
     sent, last = 0, None
     while sent < limit:
         page = rows

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from chat.models import Conversation, Visitor
 from targeting import clock, live
 from targeting.models import Offer, TrackEvent, VisitorProfile, VisitSession
+from targeting.presence import presence
 
 PAGES_PER_VISIT = 30
 VISITS = 5
@@ -106,7 +107,7 @@ def visitor_journey(*, visitor: Visitor, now: datetime | None = None) -> dict:
     offers = Offer.objects.filter(visitor=visitor).select_related("rule")
     return {
         "visitor": {"public_id": str(visitor.public_id), "name": str(visitor)},
-        "live": entry is not None and entry.sockets > 0,
+        "live": _live(visitor.pk, entry),
         "visits_count": profile.visits if profile else len(visits),
         "first_visit_at": _ts(profile.first_visit_at) if profile else None,
         "user_id": profile.user_id if profile else "",
@@ -129,6 +130,15 @@ def visitor_journey(*, visitor: Visitor, now: datetime | None = None) -> dict:
             )[:10]
         ],
     }
+
+
+def _live(visitor_id: int, entry) -> bool:
+    """A socket of theirs is open on any process (this one's count if Redis is
+    down)."""
+    present = presence.is_present(visitor_id)
+    if present is None:
+        return entry is not None and entry.sockets > 0
+    return present
 
 
 def _brief(kind: str, data: dict) -> dict:

@@ -5,6 +5,9 @@ A snapshot is rebuilt from the record (the last RETAIN of stored events, the
 profile's CRM attributes) when a visitor's first socket resumes, and kept for
 KEEP_AFTER_CLOSE after their last socket closes, so a page navigation (close, then
 resume at once) finds it warm, including events still in the writer's buffer.
+
+Attaching the first socket and detaching the last also mark the visitor present or
+gone for every process (targeting.presence): the warm snapshot is not presence.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import timedelta
 
 from chat.models import Site, Visitor
 from targeting.models import TrackEvent, VisitorProfile
+from targeting.presence import presence
 from targeting.snapshot import Snapshot
 from targeting.tracking import TrackedEvent, _crm_for_engine, apply
 
@@ -71,6 +75,8 @@ def live_attach(visitor_id: int, loaded: Snapshot | None) -> LiveVisitor:
         assert loaded is not None
         entry = _live[visitor_id] = LiveVisitor(loaded)
     entry.sockets += 1
+    if entry.sockets == 1:
+        presence.enter(visitor_id)  # on every process's Live visitors from now
     return entry
 
 
@@ -78,9 +84,12 @@ def live_detach(visitor_id: int) -> None:
     entry = _live.get(visitor_id)
     if entry is None:
         return
+    was = entry.sockets
     entry.sockets = max(0, entry.sockets - 1)
     if entry.sockets == 0:
         entry.released_at = time.monotonic()
+        if was:
+            presence.leave(visitor_id)  # their last socket here: off the list
     _expire()
 
 

@@ -1,5 +1,6 @@
-"""Live visitors for counselors: who is on the site now (active in the last
-LIVE_MINUTES), where, for how long, from where; and a manual chat invitation.
+"""Live visitors for counselors: who is on the site now (a socket open on any
+process: targeting.presence), where, for how long, from where; and a manual chat
+invitation.
 
 GET  /api/visitors/live/?site=<id>          counselors of the site
 POST /api/visitors/<public id>/invite/      {"message": optional text}
@@ -23,6 +24,7 @@ from chat.models import Visitor
 from core import realtime
 from targeting import clock, live
 from targeting.models import Offer, Rule, TrackEvent, VisitSession
+from targeting.presence import PresenceUnavailable, presence
 from targeting.services.offers import offer_frame
 from targeting.snapshot import url_host
 
@@ -38,16 +40,31 @@ def _profile(request):
 
 
 def live_visitors(*, site_ids, now=None, limit: int = 200) -> list[dict]:
+    """Visitors with a socket open now on any process (targeting.presence), each
+    with their latest visit. When presence cannot be read (Redis down): visits
+    active in the last LIVE_MINUTES, as an approximation."""
     now = now or clock.now()
     pages = TrackEvent.objects.filter(
         visitor=OuterRef("visitor"), session_key=OuterRef("key"), kind="page_view"
     ).order_by("-at")
-    rows = (
-        VisitSession.objects.filter(
+    try:
+        present = presence.present_ids()
+    except PresenceUnavailable:
+        visits = VisitSession.objects.filter(
             visitor__site__in=site_ids,
             last_seen_at__gte=now - timedelta(minutes=LIVE_MINUTES),
         )
-        .select_related("visitor")
+    else:
+        latest = VisitSession.objects.filter(visitor=OuterRef("visitor")).order_by(
+            "-last_seen_at", "-pk"
+        )
+        visits = VisitSession.objects.filter(
+            visitor__site__in=site_ids,
+            visitor_id__in=present,
+            pk=Subquery(latest.values("pk")[:1]),
+        )
+    rows = (
+        visits.select_related("visitor")
         .annotate(
             page_url=Subquery(pages.values("url")[:1]),
             page_at=Subquery(pages.values("at")[:1]),

@@ -20,6 +20,7 @@ def _close_worker_connections():
     close_writers()
     close_track_writers()
     live._live.clear()
+    live.presence.clear()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
