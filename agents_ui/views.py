@@ -36,7 +36,11 @@ def console(request):
     counselor = counselor_for_user(request.user)
     if counselor is None:
         return HttpResponseForbidden("This account is not a counselor.")
+    # Times are shown in the site's zone (the first of the counselor's sites when
+    # they have several), each labelled with it.
+    first_site = counselor.sites.order_by("pk").first()
     config = {
+        "timeZone": first_site.zone.key if first_site else "UTC",
         "socket": "/ws/agent/",
         "me": {"id": counselor.pk, "name": counselor.display_name},
         "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],

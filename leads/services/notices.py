@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from chat import events as chat_events
 from chat.models import CounselorProfile
 from core import realtime
+from core.timefmt import staff_time
 from leads import events
 from leads.forms import display_phone
 from leads.models import Lead, LeadEvent, LeadNotice
@@ -49,9 +50,8 @@ def _recipients(lead: Lead, kind: str) -> list[str]:
 
 
 def _local(value: datetime | None, lead: Lead) -> str:
-    if value is None:
-        return "-"
-    return value.astimezone(lead.site.zone).strftime("%Y-%m-%d %H:%M %Z")
+    """In the site's zone, labelled: "2026-03-11 14:05 KST" (core/timefmt.py)."""
+    return staff_time(value, lead.site.zone)
 
 
 SUBJECTS = {

@@ -12,6 +12,8 @@ import json
 import re
 import sqlite3
 from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -27,6 +29,7 @@ W = "livechat-widget"  # the widget's host element; CSS selectors pierce its sha
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 REF = r"L-[0-9A-F]{8}"
+SEOUL = ZoneInfo("Asia/Seoul")  # the demo site's zone
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +124,11 @@ def test_in_chat_lead_form_refused_then_taken_and_seen_by_counselor_and_manager(
     server, contexts, screenshot
 ):
     close_open_chats(server)
-    console = contexts(viewport={"width": 1366, "height": 800})
+    # The counselor's browser is in New York; the site is in Seoul: staff see the
+    # site's time, labelled.
+    console = contexts(
+        viewport={"width": 1366, "height": 800}, timezone_id="America/New_York"
+    )
     counselor_online(console, server)
 
     shop = contexts(viewport=DESKTOP, timezone_id="Asia/Seoul")
@@ -249,6 +256,15 @@ def test_in_chat_lead_form_refused_then_taken_and_seen_by_counselor_and_manager(
     expect(answer).to_contain_text("010-1234-5678")
     link = answer.locator("a", has_text=f"Lead {reference}")
     expect(link).to_have_attribute("href", f"/console/leads/?q={reference}")
+    # Times in the console: Seoul's, labelled, whatever the browser's zone.
+    stamp = console.locator(".msg-time").last
+    sent_at = datetime.fromisoformat(stamp.get_attribute("datetime"))
+    expect(stamp).to_have_text(f"{sent_at.astimezone(SEOUL):%H:%M} GMT+9")
+    started = console.get_by_text(
+        re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d GMT\+9$")
+    )
+    expect(started.first).to_be_visible()  # "Started" in the visitor's details
+
     # The name given in the form is the visitor's name in the console.
     expect(console.locator(".chat-item", has_text="김민수")).to_be_visible()
     expect(console.locator(".visitor-name")).to_have_text("김민수")
@@ -261,6 +277,9 @@ def test_in_chat_lead_form_refused_then_taken_and_seen_by_counselor_and_manager(
     expect(top.locator("a.ref")).to_have_text(reference)
     expect(top.locator(".lead-name")).to_have_text("김민수")
     expect(top.locator(".source-cell")).to_have_text("In-chat form")
+    due = top.locator(".due time")
+    due_at = datetime.fromisoformat(due.get_attribute("datetime")).astimezone(SEOUL)
+    expect(due).to_have_text(f"{due_at:%b %-d}, {due_at:%H:%M} GMT+9")
     top.locator("a.ref").click()
     drawer = manager.locator("[data-region=drawer]")
     expect(drawer.locator("h2")).to_have_text("김민수")

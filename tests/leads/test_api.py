@@ -371,20 +371,21 @@ def test_csv_export_rows_in_the_site_time_zone_and_safe_from_formulas(world):
     assert response["Content-Type"].startswith("text/csv")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:])))
+    # The header names the zone; the values are ISO 8601 with the offset.
     assert rows[0] == (
-        "reference,created_at,source,status,name,phone,email,callback_due_at,"
-        "assignee,marketing_consent,message"
+        "reference,created_at (Asia/Seoul),source,status,name,phone,email,"
+        "callback_due_at (Asia/Seoul),assignee,marketing_consent,message"
     ).split(",")
     assert rows[1:] == [
         [
             lead.reference,
-            "2026-03-11 00:30",  # 15:30 UTC is past midnight in Seoul
+            "2026-03-11T00:30+09:00",  # 15:30 UTC is past midnight in Seoul
             "offline_form",
             "new",
             '\'=HYPERLINK("http://evil")',
             lead.phone,
             lead.email,
-            "2026-03-11 11:00",
+            "2026-03-11T11:00+09:00",
             "Counselor Lee",
             "yes",
             "",
@@ -433,6 +434,31 @@ def test_view_and_update_write_access_logs(world):
         world.counselor.user,
     )
     assert (update.ip, update.user_agent) == (IP, UA)
+
+
+def test_csv_export_of_sites_in_two_zones_names_each_rows_offset(world, api_client):
+    york = SiteFactory(time_zone="America/New_York")
+    LeadSettingsFactory(site=york)
+    both = CounselorFactory(
+        sites=[world.site_a, york], role=CounselorProfile.Role.MANAGER
+    )
+    LeadFactory(site=world.site_a, created_at=at(10, 15, 30))
+    LeadFactory(site=york, created_at=at(10, 15, 30))
+    client = api_client(both)
+    body = b"".join(client.get(f"{URL}export/").streaming_content).decode()
+    header, *rows = csv.reader(io.StringIO(body[1:]))
+    assert header[1] == "created_at (site time zone)"
+    assert sorted(row[1] for row in rows) == [
+        "2026-03-10T11:30-04:00",  # New York, daylight saving time since 8 March
+        "2026-03-11T00:30+09:00",
+    ]
+    # One site chosen: its zone in the header.
+    body = b"".join(
+        client.get(f"{URL}export/", {"site": york.pk}).streaming_content
+    ).decode()
+    header, *rows = csv.reader(io.StringIO(body[1:]))
+    assert header[1] == "created_at (America/New_York)"
+    assert [row[1] for row in rows] == ["2026-03-10T11:30-04:00"]
 
 
 def test_csv_export_pages_through_ties_without_losing_or_repeating_rows(world):

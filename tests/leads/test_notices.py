@@ -47,6 +47,22 @@ def test_new_lead_goes_to_the_team_addresses(site, mailoutbox):
     assert "김민수" in mail.body
 
 
+def test_times_in_the_mail_are_in_the_sites_zone_and_labelled(mailoutbox):
+    from datetime import UTC, datetime
+
+    site = SiteFactory(name="Dubai shop", time_zone="Asia/Dubai")
+    LeadSettingsFactory(site=site, notify_emails="team@example.com")
+    due = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+    lead = LeadFactory(site=site, callback_due_at=due, callback_at=due)
+    notices.notice_send(notice_id=notice_for(lead).pk)
+    # Dubai has no letter abbreviation in the zone database: the offset is written.
+    assert "Callback: 2026-03-10 19:30 UTC+04:00\n" in mailoutbox[0].body
+    seoul = LeadFactory(site=SiteFactory(time_zone="Asia/Seoul"), callback_due_at=due)
+    LeadSettingsFactory(site=seoul.site, notify_emails="team@example.com")
+    notices.notice_send(notice_id=notice_for(seoul).pk)
+    assert "Callback: 2026-03-11 00:30 KST (as soon as possible)" in mailoutbox[1].body
+
+
 def test_a_lead_from_a_chat_form_is_not_called_a_callback_request(site, mailoutbox):
     lead = LeadFactory(site=site, source=Lead.Source.IN_CHAT_FORM)
     notices.notice_send(notice_id=notice_for(lead).pk)

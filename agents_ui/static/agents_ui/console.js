@@ -3,7 +3,7 @@
 
 import { Alerts } from "./alerts.js";
 import { ChatView } from "./chatview.js";
-import { $, h, region } from "./dom.js";
+import { $, h, region, setTimeZone } from "./dom.js";
 import { Session } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket, socketUrl } from "./socket.js";
@@ -11,6 +11,7 @@ import { Store } from "./store.js";
 import { LiveVisitors } from "./visitors.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
+setTimeZone(config.timeZone); // every time shown: the site's zone, labelled
 const store = new Store();
 const alerts = new Alerts({ toastRegion: region("toasts"), baseTitle: document.title });
 const socket = new ChatSocket(socketUrl(config.socket), { heartbeatSeconds: config.heartbeat });

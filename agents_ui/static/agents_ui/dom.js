@@ -46,21 +46,35 @@ export function safeUrl(value) {
   }
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit",
-  minute: "2-digit",
-});
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  dateStyle: "medium",
-  timeStyle: "short",
-});
+// Times staff see are in the site's time zone, labelled with it ("14:05 GMT+9"), not
+// in the browser's (docs/architecture.md, "Times staff see"). The console's config
+// names the zone; until it is set, or for a zone this browser does not know, UTC.
+let timeFormat;
+let dateTimeFormat;
 
+export function setTimeZone(zone) {
+  const make = (options) => {
+    try {
+      return new Intl.DateTimeFormat("en-US", { ...options, timeZone: zone || "UTC" });
+    } catch (err) {
+      return new Intl.DateTimeFormat("en-US", { ...options, timeZone: "UTC" });
+    }
+  };
+  const clock = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" };
+  timeFormat = make(clock);
+  dateTimeFormat = make({ year: "numeric", month: "short", day: "numeric", ...clock });
+  return timeFormat.resolvedOptions().timeZone;
+}
+setTimeZone("UTC");
+
+// "14:05 GMT+9"
 export function fmtTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
 }
 
+// "Nov 24, 2026, 14:05 GMT+9"
 export function fmtDateTime(iso) {
   if (!iso) return "—";
   const date = new Date(iso);

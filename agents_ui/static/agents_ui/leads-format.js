@@ -40,7 +40,8 @@ export function fmtExact(iso, zone) {
   }).format(date);
 }
 
-// "24 Nov, 10:00" (the year only when it is not this year's).
+// "Nov 24, 10:00 GMT+9" (the year only when it is not this year's): labelled, like
+// every time staff see.
 export function fmtShort(iso, zone) {
   const date = parse(iso);
   if (!date) return "—";
@@ -53,6 +54,7 @@ export function fmtShort(iso, zone) {
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
+    timeZoneName: "short",
   }).format(date);
 }
 
