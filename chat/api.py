@@ -18,6 +18,22 @@ from rest_framework.throttling import UserRateThrottle
 from chat import events, selectors
 from chat.models import Conversation, Message
 from chat.services.messages import SendItem, message_history, messages_append
+from leads.models import AccessLog
+from leads.services.privacy import personal_data_viewed
+
+
+def _viewed(request, action: str, rows) -> None:
+    """The personal-data access log (leads.services.privacy) for conversations
+    shown: their ids and their visitors'."""
+    rows = [row for row in rows if isinstance(row, dict) and "id" in row]
+    sites = {row["site"]["id"] for row in rows}
+    personal_data_viewed(
+        request=request,
+        action=action,
+        site_id=sites.pop() if len(sites) == 1 else None,
+        visitor_ids=[row["visitor"]["id"] for row in rows],
+        conversation_ids=[row["id"] for row in rows],
+    )
 
 
 class ConversationFilter(filters.FilterSet):
@@ -87,6 +103,18 @@ class ConversationViewSet(
             return Conversation.objects.none()
         return selectors.conversations_visible_to(self.counselor()).order_by("-pk")
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        data = response.data
+        rows = data.get("results", []) if isinstance(data, dict) else data
+        _viewed(request, AccessLog.Action.CONVERSATIONS, rows)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        _viewed(request, AccessLog.Action.CONVERSATIONS, [response.data])
+        return response
+
     @extend_schema(request=MessageInSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
@@ -99,6 +127,13 @@ class ConversationViewSet(
                 raise ValidationError({"after_seq": "Must be an integer."}) from None
             rows, more = message_history(
                 conversation=conversation, after_seq=after, for_visitor=False, limit=200
+            )
+            personal_data_viewed(
+                request=request,
+                action=AccessLog.Action.TRANSCRIPT,
+                site_id=conversation.site_id,
+                visitor_ids=[conversation.visitor_id],
+                conversation_ids=[conversation.pk],
             )
             return Response({"messages": rows, "has_more": more})
         data = MessageInSerializer(data=request.data)

@@ -398,8 +398,9 @@ class LeadNotice(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who saw or exported lead personal data, when, what and from where. Holds lead
-    ids, never the personal data itself."""
+    """Who saw or exported personal data (leads, and visitors' journeys,
+    transcripts and conversations), when, what and from where. Holds ids, never the
+    personal data itself."""
 
     class Action(models.TextChoices):
         LIST = "list", _("Listed")
@@ -409,6 +410,12 @@ class AccessLog(models.Model):
         ERASE = "erase", _("Erased one person's data")
         UPDATE = "update", _("Changed")
         PURGE = "purge", _("Destroyed after retention")
+        # Visitors' personal data outside the lead list (privacy.personal_data_viewed).
+        JOURNEY = "journey", _("Viewed a visitor's journey")
+        TRANSCRIPT = "transcript", _("Read a chat transcript")
+        CONVERSATIONS = "conversations", _("Listed or opened conversations")
+        VISITORS = "visitors", _("Listed live visitors")
+        PREVIEW = "preview", _("Previewed a rule for a visitor")
 
     created_at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
@@ -424,7 +431,14 @@ class AccessLog(models.Model):
         Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     lead_ids = models.JSONField(default=list, blank=True)
+    # Visitors (chat.Visitor pks) and conversations whose data was shown.
+    visitor_ids = models.JSONField(default=list, blank=True)
+    conversation_ids = models.JSONField(default=list, blank=True)
     count = models.PositiveIntegerField(default=0)
+    # The same view by the same user again soon after (the console refreshing an
+    # open panel) is counted here instead of a new row; last_at is the latest.
+    repeats = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(null=True, blank=True)
     # The request's filters (search text masked) or the job's parameters.
     query = models.CharField(max_length=500, blank=True, default="")
     path = models.CharField(max_length=300, blank=True, default="")

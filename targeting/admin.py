@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.errors import ServiceError
+from leads.models import AccessLog
+from leads.services.privacy import personal_data_viewed
 from targeting.models import Coupon, CouponPool, Offer, Rule
 from targeting.services.coupons import (
     coupon_codes_add,
@@ -138,10 +140,10 @@ class RuleAdmin(admin.ModelAdmin):
         raw = request.GET.get("preview_visitor", "").strip()
         if raw and request.method == "GET":
             extra_context["preview_visitor"] = raw
-            extra_context["preview_text"] = self._preview(object_id, raw)
+            extra_context["preview_text"] = self._preview(request, object_id, raw)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _preview(self, object_id, raw: str) -> str:
+    def _preview(self, request, object_id, raw: str) -> str:
         rule = Rule.objects.select_related("site").filter(pk=object_id).first()
         if rule is None:
             return "Unknown rule."
@@ -151,7 +153,15 @@ class RuleAdmin(admin.ModelAdmin):
             if exc.code == "not_found":
                 return "No visitor with that id on this rule's site."
             return exc.message
-        return preview_text(rule_preview(rule=rule, visitor=visitor))
+        text = preview_text(rule_preview(rule=rule, visitor=visitor))
+        personal_data_viewed(
+            request=request,
+            action=AccessLog.Action.PREVIEW,
+            site_id=rule.site_id,
+            visitor_ids=[visitor.pk],
+            via=f"rule={rule.pk}",
+        )
+        return text
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -19,6 +19,8 @@ from rest_framework.response import Response
 
 from core.errors import ServiceError
 from leads.api import IsManager
+from leads.models import AccessLog
+from leads.services.privacy import personal_data_viewed
 from targeting.models import Rule
 from targeting.services.preview import rule_preview, visitor_by_id
 from targeting.services.results import rule_results
@@ -126,4 +128,12 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 {"visitor": [exc.message], "code": exc.code}
             ) from None
-        return Response(rule_preview(rule=rule, visitor=visitor))
+        body = rule_preview(rule=rule, visitor=visitor)
+        personal_data_viewed(
+            request=request,
+            action=AccessLog.Action.PREVIEW,
+            site_id=rule.site_id,
+            visitor_ids=[visitor.pk],
+            via=f"rule={rule.pk}",
+        )
+        return Response(body)

@@ -18,6 +18,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from chat.models import Conversation, Visitor
+from leads.models import AccessLog
+from leads.services.privacy import personal_data_viewed
 from targeting import clock, live
 from targeting.models import Offer, TrackEvent, VisitorProfile, VisitSession
 from targeting.presence import presence
@@ -164,7 +166,14 @@ def journey(request, public_id):
     ).first()
     if visitor is None:
         raise Http404
-    return Response(visitor_journey(visitor=visitor))
+    body = visitor_journey(visitor=visitor)
+    personal_data_viewed(
+        request=request,
+        action=AccessLog.Action.JOURNEY,
+        site_id=visitor.site_id,
+        visitor_ids=[visitor.pk],
+    )
+    return Response(body)
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)

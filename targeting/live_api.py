@@ -22,6 +22,8 @@ from rest_framework.response import Response
 from chat import events as chat_events
 from chat.models import Visitor
 from core import realtime
+from leads.models import AccessLog
+from leads.services.privacy import personal_data_viewed
 from targeting import clock, live
 from targeting.models import Offer, Rule, TrackEvent, VisitSession
 from targeting.presence import PresenceUnavailable, presence
@@ -39,7 +41,9 @@ def _profile(request):
     return profile
 
 
-def live_visitors(*, site_ids, now=None, limit: int = 200) -> list[dict]:
+def live_visitors(
+    *, site_ids, now=None, limit: int = 200, shown: list | None = None
+) -> list[dict]:
     """Visitors with a socket open now on any process (targeting.presence), each
     with their latest visit. When presence cannot be read (Redis down): visits
     active in the last LIVE_MINUTES, as an approximation."""
@@ -74,6 +78,8 @@ def live_visitors(*, site_ids, now=None, limit: int = 200) -> list[dict]:
     )
     out = []
     for row in rows:
+        if shown is not None:
+            shown.append(row.visitor_id)
         data = row.page_data or {}
         entry = live.live_get(row.visitor_id)
         cart = entry.snapshot.cart if entry is not None else None
@@ -108,7 +114,15 @@ def live_list(request):
         if not wanted.isdigit() or int(wanted) not in site_ids:
             raise Http404
         site_ids = [int(wanted)]
-    return Response({"visitors": live_visitors(site_ids=site_ids)})
+    shown: list[int] = []
+    visitors = live_visitors(site_ids=site_ids, shown=shown)
+    personal_data_viewed(
+        request=request,
+        action=AccessLog.Action.VISITORS,
+        site_id=site_ids[0] if len(site_ids) == 1 else None,
+        visitor_ids=shown,
+    )
+    return Response({"visitors": visitors})
 
 
 def manual_rule(site) -> Rule:

@@ -16,7 +16,9 @@ from chat.services.messages import SendItem, message_history
 from chat.services.presence import counselor_seen, counselor_set_status, presence_sweep
 from chat.writer import get_writer
 from core import realtime
+from leads.models import AccessLog
 from leads.services.chatforms import lead_form_send
+from leads.services.privacy import personal_data_viewed
 
 SWEEP_EVERY_SECONDS = 10
 _last_sweep = [0.0]
@@ -234,6 +236,15 @@ class AgentConsumer(JsonSocket):
             for_visitor=False,
             limit=settings.CHAT["HISTORY_PAGE"],
         )
+        if messages:  # a transcript read from the record: the access log
+            personal_data_viewed(
+                user=self.counselor.user,
+                action=AccessLog.Action.TRANSCRIPT,
+                site_id=conversation.site_id,
+                visitor_ids=[conversation.visitor_id],
+                conversation_ids=[conversation.pk],
+                via="socket",
+            )
         return {
             "type": "history",
             "conversation": events.conversation_for_agent(conversation),

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chat.models import Conversation, Message, Site, Visitor
@@ -46,6 +46,8 @@ def access_log(
     count: int | None = None,
     query: str = "",
     now: datetime | None = None,
+    visitor_ids=(),
+    conversation_ids=(),
 ) -> AccessLog:
     """One row per view, list, export, erasure or purge of lead personal data. At
     most LOGGED_IDS ids are kept; `count` says how many leads were concerned."""
@@ -59,6 +61,8 @@ def access_log(
         action=action,
         site_id=site_id,
         lead_ids=ids[:LOGGED_IDS],
+        visitor_ids=list(visitor_ids)[:LOGGED_IDS],
+        conversation_ids=list(conversation_ids)[:LOGGED_IDS],
         count=len(ids) if count is None else count,
         query=query[:500],
         # The path without its query: the query can hold the search text.
@@ -67,6 +71,68 @@ def access_log(
         user_agent=(
             request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
         ),
+    )
+
+
+COALESCE = timedelta(minutes=5)
+
+
+def personal_data_viewed(
+    *,
+    action: str,
+    request=None,
+    user=None,
+    site_id: int | None = None,
+    visitor_ids=(),
+    conversation_ids=(),
+    via: str = "",
+    now: datetime | None = None,
+) -> AccessLog:
+    """Log a read of visitors' personal data by staff outside the lead list: a
+    visitor's journey (CRM attributes, browsing), a chat transcript (REST or the
+    counselor socket's `sync`), conversation lists, live visitors, a rule preview.
+    Every read path calls this one helper.
+
+    One row per view. The same view (user, action, site, visitors, conversations)
+    again within COALESCE of its row's latest is counted on that row (``repeats``,
+    ``last_at``): the console refreshing an open panel every few seconds stays one
+    row per sitting, and every read is still accounted for."""
+    now = now or timezone.now()
+    user = user if user is not None else getattr(request, "user", None)
+    visitors = sorted(set(visitor_ids))
+    conversations = sorted(set(conversation_ids))
+    if user is not None and user.is_authenticated:
+        same = AccessLog.objects.filter(
+            user=user,
+            action=action,
+            site_id=site_id,
+            visitor_ids=visitors[:LOGGED_IDS],
+            conversation_ids=conversations[:LOGGED_IDS],
+            query=via,
+        )
+        recent = (
+            same.filter(
+                Q(last_at__gte=now - COALESCE)
+                | Q(last_at__isnull=True, created_at__gte=now - COALESCE)
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if recent is not None:
+            AccessLog.objects.filter(pk=recent.pk).update(
+                repeats=F("repeats") + 1, last_at=now
+            )
+            return recent
+    return access_log(
+        request=request,
+        user=user,
+        action=action,
+        site_id=site_id,
+        count=len(visitors) or len(conversations),
+        query=via,
+        now=now,
+        visitor_ids=visitors,
+        conversation_ids=conversations,
     )
 
 
