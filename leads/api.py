@@ -393,7 +393,12 @@ class LeadViewSet(
         incoming.is_valid(raise_exception=True)
         person = incoming.validated_data
         if person["site"].pk not in self.site_ids:
-            raise PermissionDenied("Not one of your sites.")
+            # Answered as for a site that does not exist: others' are not revealed.
+            field = PersonSerializer().fields["site"]
+            message = field.error_messages["does_not_exist"]
+            raise ValidationError(
+                {"site": [message.format(pk_value=person["site"].pk)]}
+            )
         return person
 
 

@@ -95,8 +95,10 @@ def conversation_start(
 
 
 def _check_counselor_site(counselor: CounselorProfile, conversation: Conversation):
+    # The same answer as an id that does not exist: another site's conversations are
+    # not revealed to exist.
     if not counselor.sites.filter(pk=conversation.site_id).exists():
-        raise ServiceError("forbidden", "This conversation is not on your sites.")
+        raise ServiceError("not_found", "No such conversation.")
 
 
 def conversation_accept(

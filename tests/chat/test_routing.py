@@ -94,7 +94,7 @@ def test_accept_from_another_site_is_refused(site):
         conversation_accept(
             conversation_id=conversation.pk, counselor=other_site_counselor
         )
-    assert exc.value.code == "forbidden"
+    assert exc.value.code == "not_found"  # as for an id that does not exist
 
 
 def test_queue_positions_follow_arrival(site):

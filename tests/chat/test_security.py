@@ -182,17 +182,17 @@ async def test_counselor_of_another_site_cannot_touch_the_conversation(site):
     conversation = await start_chat(visitor)
     agent, _, hello = await agent_socket(outsider.user)
     assert hello["queue"] == []
-    expected = {
-        "sync": "not_found",
-        "accept": "forbidden",
-        "close": "forbidden",
-        "read": "forbidden",
-    }
-    for kind, code in expected.items():
-        frame = {"type": kind, "conversation": conversation, "after_seq": 0, "seq": 1}
-        await agent.send_json_to(frame)
-        error, _ = await receive_until(agent, of_type("error"))
-        assert error["code"] == code, kind
+    # Another site's conversation answers exactly as one that does not exist.
+    for kind in ("sync", "accept", "close", "read", "transfer"):
+        answers = []
+        for target in (conversation, conversation + 10_000):
+            frame = {"type": kind, "conversation": target, "after_seq": 0, "seq": 1,
+                     "to_counselor": outsider.pk}  # fmt: skip
+            await agent.send_json_to(frame)
+            error, _ = await receive_until(agent, of_type("error"))
+            answers.append((error["code"], error["message"]))
+        assert answers[0] == answers[1] == ("not_found", "No such conversation."), kind
+
     await agent.send_json_to(
         {"type": "send", "conversation": conversation, "client_id": "z", "body": "hi"}
     )

@@ -124,8 +124,21 @@ def test_manager_erases_only_in_their_own_sites(exportable, mine):
     LeadFactory(site=exportable.site_b, phone="+821011112222")
     body = {"site": site.pk, "phone": "010-1111-2222"}
     response = exportable.as_manager.post(f"{URL}person-erase/", body, format="json")
-    assert response.status_code == (200 if mine else 403)
+    assert response.status_code == (200 if mine else 400)
     assert Lead.objects.filter(site=exportable.site_b).count() == 1
+    if not mine:
+        # Another's site is answered as a site that does not exist.
+        unknown = {"site": 10_000_000, "phone": "010-1111-2222"}
+        missing = exportable.as_manager.post(
+            f"{URL}person-erase/", unknown, format="json"
+        )
+        assert missing.status_code == 400
+        assert response.json() == {
+            "site": [f'Invalid pk "{site.pk}" - object does not exist.']
+        }
+        assert missing.json() == {
+            "site": ['Invalid pk "10000000" - object does not exist.']
+        }
 
 
 def test_person_action_needs_a_phone_or_an_email(exportable):
