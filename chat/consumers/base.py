@@ -21,6 +21,8 @@ from core.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
+# Overload: the visitor is told when to come back (chat/admission.py).
+CLOSE_BUSY = 4503
 CLOSE_FLOOD = 4429
 
 db = database_sync_to_async
@@ -139,6 +141,18 @@ class JsonSocket(AsyncWebsocketConsumer):
 
     def on_meta(self, meta: dict) -> None:
         """Keep what the socket needs to know of a conversation's state."""
+
+    async def layer_resubscribed(self, event):
+        """The channel layer is back on Redis after losing it (core/channel_layer.py):
+        frames published meanwhile never came. Push an unasked `pong`, so the client
+        compares seqs and syncs now instead of at its next heartbeat."""
+        try:
+            await self.send_resync_pong()
+        except Exception:
+            log.warning("resync pong failed", exc_info=True)
+
+    async def send_resync_pong(self) -> None:
+        """The socket's `pong`, when it has something to compare."""
 
     @staticmethod
     def bind_loop() -> None:

@@ -8,18 +8,28 @@ reaches their own conversations: every lookup is keyed by the visitor resumed he
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.utils import timezone
 
 from chat import events
+from chat.admission import Admission, Ticket
 from chat.consumers import frames as F
-from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
+from chat.consumers.base import (
+    CLOSE_BUSY,
+    CLOSE_FORBIDDEN,
+    JsonSocket,
+    db,
+    header,
+    origin_of,
+)
 from chat.models import Conversation, Message
 from chat.services import conversations as conv_service
 from chat.services.messages import SendItem, message_history
-from chat.services.visitors import site_by_key, visitor_resume, visitor_token
+from chat.services.visitors import visitor_resume, visitor_token
+from chat.sitecache import site_for_handshake
 from chat.writer import get_writer
 from core import realtime
 from core.errors import ServiceError
@@ -34,8 +44,35 @@ from targeting.services.identify import identify_verify
 from targeting.tracking import BadEvent, parse_events
 from targeting.writer import get_track_writer
 
+log = logging.getLogger(__name__)
+
 # Sockets of each visitor in this process: "away" only when the last one leaves.
 _local_sockets: dict[int, int] = {}
+
+_admission: Admission | None = None
+
+
+def admission() -> Admission:
+    """This process's gate for visitor resumes (rebuilt when its settings change)."""
+    global _admission
+    chat = settings.CHAT
+    limit = chat["VISITOR_RESUME_LIMIT"]
+    budget = chat["VISITOR_RESUME_BUDGET_SECONDS"]
+    max_hint = chat["RETRY_HINT_MAX_SECONDS"]
+    gate = _admission
+    if gate is None or (gate.limit, gate.budget, gate.max_hint) != (
+        limit,
+        budget,
+        max_hint,
+    ):
+        gate = _admission = Admission(
+            limit=limit, budget_seconds=budget, max_hint_seconds=max_hint
+        )
+    return gate
+
+
+class _Abandoned(Exception):
+    """The resume's client is gone or its budget ran out: stop working for it."""
 
 
 async def mark_away_later(conversation_id: int, visitor, left_at) -> None:
@@ -51,12 +88,24 @@ class VisitorConsumer(JsonSocket):
     frame_rate_setting = "VISITOR_FRAME_RATE"
 
     async def connect(self):
+        # Admission first: under a storm a refusal must cost next to nothing, and a
+        # place is held from here until `hello` (chat/admission.py).
+        self.ticket: Ticket | None = None
+        self.resume_task: asyncio.Task | None = None
+        self.held_frames: list[dict] | None = None
+        gate = admission()
+        ticket = gate.try_enter()
+        if ticket is None:
+            await self.refuse_busy(gate.retry_hint())
+            return
+        self.ticket = ticket
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("site") or [""])[0]
         self.language = (query.get("lang") or [""])[0][:10]
-        self.site = await db(site_by_key)(key)
+        self.site = await site_for_handshake(key)
         origin = origin_of(self.scope)
         if self.site is None or origin is None or origin not in self.site.origins:
+            self.release_ticket(completed=False)
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.bind_loop()
@@ -71,6 +120,55 @@ class VisitorConsumer(JsonSocket):
         self.live = None
         self.targeter: Targeter | None = None
         await self.accept()
+        # A client that never sends `resume` must not hold its place.
+        self.budget_timer = asyncio.get_running_loop().call_later(
+            ticket.deadline - ticket.started, self.resume_overdue
+        )
+
+    async def refuse_busy(self, retry_after: float) -> None:
+        """Overload: accept, say when to come back, close with 4503. Browsers cannot
+        read an HTTP status of a refused upgrade, so the hint travels in a frame."""
+        await self.accept()
+        await self.send_json(
+            {"type": "retry", "reason": "busy", "retry_after": round(retry_after, 2)}
+        )
+        await self.close(code=CLOSE_BUSY)
+
+    def release_ticket(self, *, completed: bool) -> None:
+        ticket = self.ticket
+        if ticket is None:
+            return
+        self.ticket = None
+        admission().leave(ticket, completed=completed)
+        timer = getattr(self, "budget_timer", None)
+        if timer is not None:
+            timer.cancel()
+
+    def resume_overdue(self) -> None:
+        """The resume ran past its budget: drop its work and send the client back."""
+        if self.ticket is None:
+            return
+        self.release_ticket(completed=False)
+        if self.resume_task is not None:
+            self.resume_task.cancel()
+        asyncio.get_running_loop().create_task(
+            self.refuse_busy_open(admission().retry_hint())
+        )
+
+    async def refuse_busy_open(self, retry_after: float) -> None:
+        await self.send_json(
+            {"type": "retry", "reason": "busy", "retry_after": round(retry_after, 2)}
+        )
+        await self.close(code=CLOSE_BUSY)
+
+    async def websocket_disconnect(self, message):
+        # The client left mid-resume: cancel the resume's queued database work.
+        task = self.resume_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.release_ticket(completed=False)
+        await super().websocket_disconnect(message)
 
     async def disconnect(self, code):
         visitor = getattr(self, "visitor", None)
@@ -104,34 +202,68 @@ class VisitorConsumer(JsonSocket):
             self.on_meta(events.conversation_meta(conversation))
 
     def require_visitor(self):
-        if self.visitor is None:
+        if self.visitor is None or self.held_frames is not None:
             raise F.FrameError("not_ready", "Send 'resume' first.")
         return self.visitor
 
     async def frame_resume(self, data: dict):
-        if self.visitor is not None:
+        if self.visitor is not None or self.resume_task is not None:
             raise F.FrameError("already_resumed", "This socket is already resumed.")
         token = F.opt_str(data, "token", max_len=400)
-        self.visitor, created = await db(visitor_resume)(
+        # The resume runs as its own task so that a disconnect (handled by the
+        # consumer meanwhile) or the budget's end can cancel its database work.
+        self.held_frames = []
+        self.resume_task = asyncio.get_running_loop().create_task(
+            self.run_resume(token)
+        )
+
+    async def run_resume(self, token: str | None) -> None:
+        try:
+            await self._resume(token)
+        except (_Abandoned, asyncio.CancelledError):
+            return
+        except (F.FrameError, ServiceError) as exc:
+            # A refused resume leaves the socket as it was: the client may try again.
+            self.resume_task = self.held_frames = None
+            await self.send_error(exc.code, exc.message)
+        except Exception:
+            self.release_ticket(completed=False)
+            log.exception("resume failed")
+            await self.send_error("unavailable", "Temporarily unavailable; retry.")
+            await self.close(code=1011)
+
+    def check_budget(self) -> None:
+        if self.ticket is None or admission().overdue(self.ticket):
+            raise _Abandoned
+
+    async def _resume(self, token: str | None) -> None:
+        self.check_budget()
+        visitor, created = await db(visitor_resume)(
             site=self.site,
             token=token,
             language=self.language,
             user_agent=(header(self.scope, b"user-agent") or "")[:300],
             ip=(self.scope.get("client") or [None])[0],
         )
-        _local_sockets[self.visitor.pk] = _local_sockets.get(self.visitor.pk, 0) + 1
+        self.check_budget()
         loaded = None
-        if live.live_get(self.visitor.pk) is None:
+        if live.live_get(visitor.pk) is None:
             loaded = await db(live.snapshot_load)(
-                visitor=self.visitor, site=self.site, now=clock.now()
+                visitor=visitor, site=self.site, now=clock.now()
             )
-        self.live = live.live_attach(self.visitor.pk, loaded)
+        self.check_budget()
+        # From here on the socket is this visitor's (disconnect undoes all of it).
+        self.visitor = visitor
+        _local_sockets[visitor.pk] = _local_sockets.get(visitor.pk, 0) + 1
+        self.live = live.live_attach(visitor.pk, loaded)
         self.targeter = Targeter(self)
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
         await self.join(lead_events.site_visitors_group(self.site.pk))
         snapshot = await db(self._snapshot)()
         availability = await db(availability_payload_cached)(self.site)
+        self.check_budget()
+        self.release_ticket(completed=True)
         await self.send_json(
             {
                 "type": "hello",
@@ -151,6 +283,16 @@ class VisitorConsumer(JsonSocket):
                 },
             }
         )
+        # Frames published between subscribing and `hello` follow it, in order.
+        held, self.held_frames = self.held_frames or [], None
+        for event in held:
+            await super().chat_frame(event)
+
+    async def chat_frame(self, event):
+        if self.held_frames is not None:
+            self.held_frames.append(event)
+            return
+        await super().chat_frame(event)
 
     def _snapshot(self) -> dict | None:
         conversation = conv_service.latest_conversation(visitor=self.visitor)
@@ -276,6 +418,10 @@ class VisitorConsumer(JsonSocket):
         await self.send_json(
             {"type": "pong", "conversation": snapshot, "availability": availability}
         )
+
+    async def send_resync_pong(self) -> None:
+        if getattr(self, "visitor", None) is not None:
+            await self.frame_ping({})
 
     def _pong(self) -> tuple[dict | None, dict]:
         return self._snapshot(), availability_payload_cached(self.site)

@@ -109,7 +109,9 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels-redis' pub/sub layer, with subscriptions that come back whole
+            # after a Redis restart and a health check (core/channel_layer.py).
+            "BACKEND": "core.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which kills idle
                 # subscribers of the core layer; see FINDINGS.md and the idle tests in
@@ -158,6 +160,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only: the browsable HTML renderer failed (HTTP 500) on our output-only
+    # serializers; `Accept: text/html` alone now gets 406, browsers get JSON.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "core.api.Metadata",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"user": "600/minute", "anon": "60/minute"},
@@ -192,6 +203,14 @@ CHAT = {
     "FLOOD_CLOSE_AFTER": env_int("CHAT_FLOOD_CLOSE_AFTER", 50),
     "VISITOR_TOKEN_MAX_AGE_DAYS": env_int("CHAT_VISITOR_TOKEN_MAX_AGE_DAYS", 365),
     "HISTORY_PAGE": 100,
+    # Admission control on the visitor socket (chat/admission.py): visitor resumes in
+    # progress per process; past it a socket is closed with 4503 and a retry hint.
+    "VISITOR_RESUME_LIMIT": env_int("CHAT_VISITOR_RESUME_LIMIT", 32),
+    # A resume not done within this budget is dropped (its client has given up);
+    # below the widget's hello timeout, so no work is done for abandoned sockets.
+    "VISITOR_RESUME_BUDGET_SECONDS": env_int("CHAT_VISITOR_RESUME_BUDGET_SECONDS", 8),
+    # The longest retry hint a refused widget is given.
+    "RETRY_HINT_MAX_SECONDS": env_int("CHAT_RETRY_HINT_MAX_SECONDS", 60),
 }
 
 # Public, cross-origin endpoints of the widget (lead form, beacons): an origin is

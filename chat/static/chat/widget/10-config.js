@@ -26,7 +26,10 @@
   const TYPING_REFRESH_MS = 2500; // the counselor's indicator expires without refresh
   const AGENT_TYPING_TIMEOUT_MS = 8000; // in case the "stopped" frame is lost
   const RATE_RETRY_MS = 2000;
-  const HELLO_TIMEOUT_MS = 10000; // a frozen server leaves sockets in CONNECTING
+  // A frozen server leaves sockets in CONNECTING. Longer than the server's own
+  // handshake (5 s) plus resume budget (8 s): giving up sooner only adds retries.
+  const HELLO_TIMEOUT_MS = 15000;
+  const RETRY_HINT_MAX_MS = 60000; // the server's hint is capped there too
   const NOTICE_MS = 6000;
   const CACHE_MESSAGES = 100;
 

@@ -7,6 +7,8 @@
     ready: false, // `hello` received on the current socket
     everReady: false,
     attempt: 0,
+    retryAfter: 0, // seconds, from the server's `retry` frame before a 4503 close
+    lastDelay: 0, // ms of the last scheduled reconnect
     heartbeat: 20,
     missedPongs: 0,
     limits: { max_text_chars: 4000, max_frame_bytes: 16384 },

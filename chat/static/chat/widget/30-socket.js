@@ -29,6 +29,11 @@
       } catch {
         return;
       }
+      if (frame && frame.type === "retry") {
+        // The server is over capacity; its close (4503) follows. Come back then.
+        state.retryAfter = Number(frame.retry_after) || 0;
+        return;
+      }
       const handler = frame && HANDLERS[frame.type];
       if (handler) handler(frame);
     };
@@ -62,6 +67,15 @@
     // Half fixed, half random: a server restart must not be hit by every widget at once.
     let delay = base / 2 + (Math.random() * base) / 2;
     if (code === 4429) delay = Math.max(delay, BACKOFF_MAX_MS); // closed for flooding
+    if (code === 4503) {
+      // Overloaded: the server handed out a return time at the pace it can serve;
+      // a little jitter around it, and no further backoff of our own on top.
+      const hint = state.retryAfter > 0 ? state.retryAfter * 1000 : base;
+      delay = Math.min(RETRY_HINT_MAX_MS, hint * (0.9 + Math.random() * 0.2));
+      state.attempt = Math.max(0, state.attempt - 1);
+    }
+    state.retryAfter = 0;
+    state.lastDelay = delay; // read by tests
     timers.reconnect = setTimeout(connect, delay);
     // A refused handshake (unknown key, origin not allowed) looks like a network
     // error to the browser; say once where to look.
