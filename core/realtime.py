@@ -75,11 +75,20 @@ class _Outbox:
             return
         if self._redis is None:
             from redis import asyncio as aioredis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
 
             host = layer._kwargs["hosts"][0]
             address = host["address"] if isinstance(host, dict) else host
+            # One immediate retry (a pooled connection Redis closed when it
+            # restarted), no backoff: while Redis is down a drain fails at once and
+            # its frames are dropped instead of holding up the frames behind them.
             self._redis = aioredis.Redis.from_url(
-                address, socket_timeout=5, max_connections=4
+                address,
+                socket_timeout=5,
+                socket_connect_timeout=2,
+                max_connections=4,
+                retry=Retry(NoBackoff(), 1),
             )
         pipe = self._redis.pipeline(transaction=False)
         for group, text, meta in items:

@@ -74,6 +74,11 @@ class AgentConsumer(JsonSocket):
         await self.send_json(await db(selectors.agent_pong)(self.counselor))
         await maybe_sweep()
 
+    async def send_resync_pong(self) -> None:
+        if getattr(self, "counselor", None) is None:
+            return
+        await self.send_json(await db(selectors.agent_pong)(self.counselor))
+
     async def frame_hello(self, data: dict):
         await self.send_json(await db(self._hello)())
 

@@ -10,6 +10,7 @@ publish a change once, not once each.
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time, timedelta
@@ -25,6 +26,8 @@ from core import realtime
 from leads import events
 from leads.hours import Period, Schedule, open_state
 from leads.models import Closure, LeadSettings, OpeningPeriod
+
+log = logging.getLogger(__name__)
 
 SCHEDULE_TTL_SECONDS = 30.0
 _schedules: dict[tuple[int, int | None], tuple[float, int, Schedule]] = {}
@@ -42,10 +45,16 @@ def lead_settings_for(site: Site) -> LeadSettings:
 def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
     """The schedule of the team (its own periods if it has any, else the site's),
     with the site's and the team's closures. Cached in-process for 30 s, or until
-    `schedule_changed` bumps the site's version (shared through the cache)."""
+    `schedule_changed` bumps the site's version (shared through the cache). While
+    the cache (Redis) is away the version is taken as unchanged and the schedule is
+    still reloaded from the database every 30 s: PostgreSQL is the record."""
     key = (site.pk, team_id)
-    version = cache.get(_version_key(site.pk), 0)
     hit = _schedules.get(key)
+    try:
+        version = cache.get(_version_key(site.pk), 0)
+    except Exception as exc:
+        log.warning("schedule version unknown, cache unavailable: %s", exc)
+        version = hit[1] if hit else None
     if hit and hit[0] > _time.monotonic() and hit[1] == version:
         return hit[2]
     periods = list(OpeningPeriod.objects.filter(site=site, team_id=team_id))
@@ -81,9 +90,14 @@ def schedule_changed(*, site_id: int) -> None:
 
     def bump() -> None:
         try:
-            cache.incr(_version_key(site_id))
-        except ValueError:
-            cache.set(_version_key(site_id), 1, timeout=None)
+            try:
+                cache.incr(_version_key(site_id))
+            except ValueError:
+                cache.set(_version_key(site_id), 1, timeout=None)
+        except Exception as exc:  # Redis away: other processes wait out their 30 s
+            log.warning("schedule version not bumped, cache unavailable: %s", exc)
+            for key in [k for k in _schedules if k[0] == site_id]:
+                del _schedules[key]
         _recent.pop(site_id, None)
         availability_refresh(site_ids=[site_id])
 
@@ -216,10 +230,15 @@ def availability_refresh(*, site_ids, now: datetime | None = None) -> int:
     for site in Site.objects.filter(pk__in=list(site_ids)):
         state = site_availability(site=site, now=now).payload()
         # The wait estimate moves with every queue change; visitors need the state.
-        signature = (state["open"], state["reason"], state["opens_at"])
-        if cache.get(_last_key(site.pk)) == list(signature):
-            continue
-        cache.set(_last_key(site.pk), list(signature), timeout=None)
+        signature = [state["open"], state["reason"], state["opens_at"]]
+        try:
+            if cache.get(_last_key(site.pk)) == signature:
+                continue
+            cache.set(_last_key(site.pk), signature, timeout=None)
+        except Exception as exc:
+            # Redis away: publish anyway (a repeat is harmless; its push is dropped
+            # with Redis down and the widgets read the state from the next pong).
+            log.warning("availability not deduplicated, cache unavailable: %s", exc)
         realtime.publish(
             events.site_visitors_group(site.pk),
             {"type": "availability", "availability": state},
