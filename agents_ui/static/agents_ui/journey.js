@@ -1,11 +1,15 @@
 // The visitor's journey in the chat's visitor panel: GET
 // /api/visitors/<public id>/journey/ (targeting/journey.py) when a chat is selected,
-// again every 20 s while it stays selected. One element, kept across the panel's
-// rebuilds; everything from the visitor is set as text.
+// then again while it stays selected: every 3 s while the visitor is live (a socket
+// open: new pages, cart and offers show up without reselecting the chat), every 20 s
+// otherwise; the current page's time ticks every second in between. One element,
+// kept across the panel's rebuilds; everything from the visitor is set as text.
 
 import { fmtDateTime, h } from "./dom.js";
 
 const REFRESH_MS = 20000;
+const LIVE_REFRESH_MS = 3000;
+const TICK_MS = 1000;
 const SHOWN_PAGES = 12;
 
 const OFFER_KIND = {
@@ -90,6 +94,9 @@ export class JourneyPanel {
     this.failed = false;
     this.timer = null;
     this.request = 0;
+    this.loadedAt = 0;
+    // The current page's dwell, counted on between refreshes.
+    setInterval(() => this.tick(), TICK_MS);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible" && this.publicId) this.load();
     });
@@ -102,14 +109,32 @@ export class JourneyPanel {
     this.publicId = publicId;
     this.data = null;
     this.failed = false;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = null;
     this.render();
     if (!publicId) return;
     this.load();
-    this.timer = setInterval(() => {
+  }
+
+  // The next refresh: soon while the visitor is live, slowly otherwise; a hidden
+  // page waits (visibilitychange loads at once when it shows again).
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.publicId) return;
+    const delay = this.data && this.data.live ? LIVE_REFRESH_MS : REFRESH_MS;
+    this.timer = setTimeout(() => {
       if (document.visibilityState === "visible") this.load();
-    }, REFRESH_MS);
+      else this.schedule();
+    }, delay);
+  }
+
+  tick() {
+    if (!this.data || !this.data.live) return;
+    const dwell = this.el.querySelector(".j-page.is-current .j-dwell");
+    const base = dwell ? Number(dwell.dataset.seconds) : NaN;
+    if (!Number.isFinite(base)) return;
+    dwell.textContent = fmtDwell(base + (performance.now() - this.loadedAt) / 1000);
   }
 
   async load() {
@@ -129,10 +154,12 @@ export class JourneyPanel {
     if (data) {
       this.data = data;
       this.failed = false;
+      this.loadedAt = performance.now();
     } else {
       this.failed = !this.data; // keep what we had over a failed refresh
     }
     this.render();
+    this.schedule();
   }
 
   render() {
@@ -223,6 +250,7 @@ export class JourneyPanel {
             className: "j-dwell",
             text: fmtDwell(p.dwell_seconds),
             title: current ? "On this page now" : "Time on page",
+            dataset: current && p.dwell_seconds != null ? { seconds: String(p.dwell_seconds) } : {},
           }),
         );
       }),
