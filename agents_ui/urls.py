@@ -9,5 +9,6 @@ urlpatterns = [
     path("console/login/", views.ConsoleLogin.as_view(), name="login"),
     path("console/logout/", views.ConsoleLogout.as_view(), name="logout"),
     path("demo/", views.demo_shop, name="demo"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", views.index, name="index"),
 ]

@@ -175,7 +175,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Live chat API", "VERSION": "0.1.0"}
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# The demo's in-memory broker names a host: kombu warns "No hostname was supplied"
+# on every task without one.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not env("CELERY_BROKER_URL")
@@ -250,6 +252,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler on `django` (DEBUG) printed every django.*
+        # line a second time beside the root's: the root prints them once.
+        "django": {"handlers": [], "level": env("LOG_LEVEL", "INFO")},
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
     },
