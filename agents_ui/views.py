@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.http.request import validate_host
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -29,6 +29,48 @@ class ConsoleLogout(auth_views.LogoutView):
 
 def index(request):
     return redirect("agents_ui:demo")
+
+
+def _favicon_bytes() -> bytes:
+    """A 32x32 icon (the console's blue, rounded): an ICO holding one PNG, made here
+    so no binary file needs keeping."""
+    import struct
+    import zlib
+
+    size, radius = 32, 7
+    rows = []
+    for y in range(size):
+        row = bytearray([0])  # filter: none
+        for x in range(size):
+            dx = max(radius - x, x - (size - 1 - radius), 0)
+            dy = max(radius - y, y - (size - 1 - radius), 0)
+            inside = dx * dx + dy * dy <= radius * radius
+            row += bytes((37, 99, 235, 255) if inside else (0, 0, 0, 0))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+    header = struct.pack("<HHH", 0, 1, 1)
+    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(png), 6 + 16)
+    return header + entry + png
+
+
+FAVICON = _favicon_bytes()
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every page (a 404 in every log)."""
+    response = HttpResponse(FAVICON, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @login_required
