@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500
 
 
-def _write(items: list[SendItem]) -> list[SendResult]:
-    """One batch. The writer thread keeps its connection for the life of the process
-    (no health-check query per batch); a broken connection is replaced and the batch
+# The answer to a send the database refused although it passed validation (a gap
+# in validation, not a passing fault): resending it would fail the same way.
+UNSTORABLE = ("bad_field", "This message could not be stored.")
+
+
+def _append(items: list[SendItem]) -> list[SendResult]:
+    """The writer thread keeps its connection for the life of the process (no
+    health-check query per batch); a broken connection is replaced and the batch
     retried once, which is safe: the transaction either committed or did not, and a
     committed send is found again by its client id."""
     try:
@@ -33,9 +38,28 @@ def _write(items: list[SendItem]) -> list[SendResult]:
         log.warning("writer connection failed; reconnecting", exc_info=True)
         connections["default"].close()
         return messages_append(items=items)
-    except Exception:
+
+
+def _write(items: list[SendItem]) -> list[SendResult | Exception]:
+    """One batch, one result per item; an Exception is answered `unavailable`.
+
+    A batch the database refuses for one item's sake is split in halves and each
+    half written on its own (the refused transaction stored nothing), down to the
+    item at fault: it alone is answered UNSTORABLE, everyone else is stored."""
+    try:
+        return list(_append(items))
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away: nothing of these items was stored; resend later.
+        log.exception("message batch of %d failed", len(items))
         connections["default"].close()
-        raise
+        return [exc] * len(items)
+    except Exception:
+        if len(items) == 1:
+            log.exception("the database refused a message")
+            return [SendResult(error=UNSTORABLE)]
+        log.warning("message batch of %d failed; isolating", len(items), exc_info=True)
+        half = len(items) // 2
+        return _write(items[:half]) + _write(items[half:])
 
 
 class MessageWriter:
@@ -70,7 +94,11 @@ class MessageWriter:
                             future.set_exception(exc)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
                         future.set_result(result)
         finally:
             self.running = False

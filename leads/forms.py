@@ -14,6 +14,8 @@ from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.text import BadText, text_clean, text_cut, text_length, text_strip
+
 MAX_NAME = 80
 MAX_MESSAGE = 2000
 MAX_FIELD = 500
@@ -81,13 +83,15 @@ def normalize_email(raw: str) -> str:
 
 
 def _text(data: dict, name: str, *, max_len: int) -> str:
+    """core.text's policy: control characters refused (BadText), the length in
+    UTF-16 units like the form's `maxlength`."""
     value = data.get(name)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise TypeError
-    value = value.strip()
-    if len(value) > max_len:
+    value = text_clean(value).strip()
+    if text_length(value) > max_len:
         raise OverflowError
     return value
 
@@ -97,20 +101,25 @@ def _get(data: dict, name: str, max_len: int, errors: dict) -> str:
         return _text(data, name, max_len=max_len)
     except TypeError:
         errors[name] = _("Enter text.")
+    except BadText:
+        errors[name] = _("Remove the invisible control characters.")
     except OverflowError:
         errors[name] = _("Use at most %(n)d characters.") % {"n": max_len}
     return ""
 
 
 def clean_inflow(raw) -> dict:
-    """Referrer, landing page, UTM parameters and search keyword, trimmed."""
+    """Referrer, landing page, UTM parameters and search keyword, trimmed. The
+    widget copies them from the page address, nobody types them: refused
+    characters are removed rather than refused (core.text)."""
     if not isinstance(raw, dict):
         return {}
-    return {
-        key: raw[key][:500]
+    cleaned = {
+        key: text_strip(raw[key], max_len=500)
         for key in INFLOW_KEYS
-        if isinstance(raw.get(key), str) and raw[key]
+        if isinstance(raw.get(key), str)
     }
+    return {key: value for key, value in cleaned.items() if value}
 
 
 def _contact(data: dict, errors: dict, *, region: str, phone_required: bool):
@@ -195,10 +204,11 @@ def clean_chat_form(
     errors: dict[str, str] = {}
     specs = {spec["name"]: spec for spec in form.get("fields", [])}
     extra: dict[str, str] = {}
+    texts: dict[str, str] = {}
     for name, spec in specs.items():
         if name in CORE_FIELDS and spec["type"] in {"tel", "email"}:
             continue
-        value = _get(
+        value = texts[name] = _get(
             values, name, MAX_MESSAGE if name == "message" else MAX_FIELD, errors
         )
         if spec.get("required") and not value and name not in errors:
@@ -229,13 +239,11 @@ def clean_chat_form(
     )
     if errors:
         raise FormInvalid(errors)
-    name = (values.get("name") or "").strip()[:MAX_NAME] if "name" in specs else ""
-    message = (values.get("message") or "").strip() if "message" in specs else ""
     return LeadInput(
-        name=name,
+        name=text_cut(texts.get("name", ""), MAX_NAME),
         phone=phone,
         email=email,
-        message=message[:MAX_MESSAGE],
+        message=texts.get("message", ""),
         marketing_consent=marketing,
         notice_version=version,
         fields=extra,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.text import BadText, text_clean, text_length
 from targeting.snapshot import Inflow, Page, Purchase, Search, Session, Snapshot
 
 MAX_EVENTS = 20
@@ -63,10 +64,18 @@ def _text(raw: dict, name: str, limit: int, *, required: bool = False) -> str | 
         return None
     if not isinstance(value, str):
         raise BadEvent(f"'{name}' must be a string.")
-    value = value.strip()
-    if len(value) > limit:
+    value = _clean(value, f"'{name}'").strip()
+    if text_length(value) > limit:
         raise BadEvent(f"'{name}' is longer than {limit} characters.")
     return value or None
+
+
+def _clean(value: str, what: str) -> str:
+    """core.text's policy: a control character refuses the event."""
+    try:
+        return text_clean(value)
+    except BadText as exc:
+        raise BadEvent(f"{what} {exc}.") from None
 
 
 def _number(raw: dict, name: str, *, default: float | None = None) -> float | None:
@@ -125,8 +134,9 @@ def _crm_value(value: Any) -> Any:
             raise BadEvent("CRM numbers must be finite.")
         return value
     if isinstance(value, str):
-        if len(value) > 200:
+        if text_length(value) > 200:
             raise BadEvent("CRM strings have at most 200 characters.")
+        _clean(value, "A CRM string")  # checked, kept as signed (identify)
         return value
     raise BadEvent("CRM values are strings, numbers, booleans or null.")
 
@@ -137,8 +147,9 @@ def parse_identify(raw: dict) -> dict[str, Any]:
     if not isinstance(attrs, dict) or len(attrs) > MAX_ATTRS:
         raise BadEvent(f"'attrs' must be an object of at most {MAX_ATTRS} keys.")
     for key in attrs:
-        if not isinstance(key, str) or not 1 <= len(key) <= 40:
+        if not isinstance(key, str) or not 1 <= text_length(key) <= 40:
             raise BadEvent("CRM attribute names have 1 to 40 characters.")
+        _clean(key, "A CRM attribute name")
     ts = raw.get("ts")
     if isinstance(ts, bool) or not isinstance(ts, int):
         raise BadEvent("'ts' must be unix seconds.")

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import (
-    IntegrityError,
     InterfaceError,
     OperationalError,
     connection,
@@ -155,23 +154,37 @@ def _store_identities(items: list[Item]) -> None:
         profile.save(update_fields=["user_id", "crm", "crm_at"])
 
 
-def _write(items: list[Item]) -> None:
-    counters_add({"accepted": len(items)})
+def _store(items: list[Item]) -> None:
+    """One batch; a broken connection is replaced and the batch retried once."""
     try:
         track_store(items)
     except (OperationalError, InterfaceError):
         log.warning("tracking writer connection failed; retrying", exc_info=True)
         connections["default"].close()
         track_store(items)
-    except IntegrityError:
-        # A visitor erased while their events were buffered: store the rest.
-        connections["default"].close()
-        log.warning("tracking batch refused; storing event by event", exc_info=True)
-        for item in items:
-            try:
-                track_store([item])
-            except IntegrityError:
-                pass
+
+
+def _store_isolated(items: list[Item]) -> int:
+    """Store `items`; how many the database refused. A refused batch (one event
+    that slipped past validation, a visitor erased while their events were
+    buffered) is split in halves, each stored on its own, down to the events at
+    fault: they alone are dropped, every other event is stored."""
+    try:
+        _store(items)
+        return 0
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the batch is lost (logged by the caller)
+    except Exception:
+        if len(items) == 1:
+            log.warning("the database refused a tracking event", exc_info=True)
+            return 1
+        half = len(items) // 2
+        return _store_isolated(items[:half]) + _store_isolated(items[half:])
+
+
+def _write(items: list[Item]) -> None:
+    refused = _store_isolated(items)
+    counters_add({"accepted": len(items) - refused, "refused": refused})
 
 
 COUNTERS = ("accepted", "refused")

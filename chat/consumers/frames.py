@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from core.text import BadText, text_clean, text_length
+
 
 class FrameError(Exception):
     def __init__(self, code: str, message: str) -> None:
@@ -30,12 +32,18 @@ def opt_int(data: dict, name: str, *, minimum: int = 0) -> int | None:
 
 
 def req_str(data: dict, name: str, *, max_len: int, allow_empty: bool = False) -> str:
+    """A text field under core.text's policy: control characters refused, line
+    breaks as LF, the length in UTF-16 units (as the browser counts)."""
     value = data.get(name)
     if not isinstance(value, str):
         raise FrameError("bad_field", f"'{name}' must be a string.")
+    try:
+        value = text_clean(value)
+    except BadText as exc:
+        raise FrameError("bad_field", f"'{name}' {exc}.") from None
     if not allow_empty and not value.strip():
         raise FrameError("bad_field", f"'{name}' must not be empty.")
-    if len(value) > max_len:
+    if text_length(value) > max_len:
         raise FrameError("too_long", f"'{name}' is longer than {max_len} characters.")
     return value
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from chat import events
 from chat.models import Conversation, Message
 from core import realtime
+from core.text import BadText, text_clean, text_length
 
 SENDER_CAN_POST = {
     # Form replies come only through leads.services.chatforms (validated there).
@@ -73,8 +74,12 @@ def _refuse(item: SendItem, conversation: Conversation | None) -> tuple | None:
             return ("not_assignee", "This conversation is not assigned to you.")
     if conversation.status == Conversation.Status.CLOSED:
         return ("closed", "This conversation is closed.")
-    if len(item.body) > settings.CHAT["MAX_TEXT_CHARS"]:
+    if text_length(item.body) > settings.CHAT["MAX_TEXT_CHARS"]:
         return ("too_long", "The message is too long.")
+    try:
+        text_clean(item.body)
+    except BadText as exc:
+        return ("bad_field", f"'body' {exc}.")
     return None
 
 

@@ -7,6 +7,7 @@ from django.core import signing
 from django.utils import timezone
 
 from chat.models import Site, Visitor
+from core.text import text_strip
 
 _SALT = "chat.visitor"
 
@@ -38,6 +39,9 @@ def visitor_resume(
     ip: str | None = None,
 ) -> tuple[Visitor, bool]:
     """Return (visitor, created): the token's visitor, or a new one."""
+    # Headers are recorded, not typed: refused characters are removed (core.text).
+    user_agent = text_strip(user_agent, max_len=300)
+    language = text_strip(language, max_len=10)
     visitor = visitor_from_token(site=site, token=token) if token else None
     if visitor is not None:
         updates = {
@@ -56,6 +60,6 @@ def visitor_resume(
 
 
 def site_by_key(public_key: str) -> Site | None:
-    if not public_key or len(public_key) > 64:
-        return None
+    if not public_key or len(public_key) > 64 or not public_key.isprintable():
+        return None  # a NUL would fail the query itself
     return Site.objects.filter(public_key=public_key).first()

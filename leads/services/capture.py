@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, Site, Visitor
+from core.text import text_strip
 from leads.forms import LeadInput
 from leads.hours import open_state, slot_offered
 from leads.models import (
@@ -161,8 +162,9 @@ def lead_capture(
                 links=links,
                 team_id=team_id,
                 ip=ip,
-                user_agent=user_agent[:300],
-                language=language[:10],
+                # Recorded, not typed: refused characters removed (core.text).
+                user_agent=text_strip(user_agent, max_len=300),
+                language=text_strip(language, max_len=10),
                 now=now,
             )
         except IntegrityError:

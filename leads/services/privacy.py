@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from chat.models import Conversation, Message, Site, Visitor
+from core.text import text_strip
 from leads.models import AccessLog, Lead, LeadSubmission
 from leads.services.availability import lead_settings_for
 
@@ -64,12 +65,15 @@ def access_log(
         visitor_ids=list(visitor_ids)[:LOGGED_IDS],
         conversation_ids=list(conversation_ids)[:LOGGED_IDS],
         count=len(ids) if count is None else count,
-        query=query[:500],
-        # The path without its query: the query can hold the search text.
-        path=(request.path[:300] if request is not None else ""),
+        query=text_strip(query, max_len=500),
+        # The path without its query: the query can hold the search text. Path and
+        # header are recorded, not typed: refused characters removed (core.text).
+        path=(text_strip(request.path, max_len=300) if request is not None else ""),
         ip=client_ip(request) if request is not None else None,
         user_agent=(
-            request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+            text_strip(request.META.get("HTTP_USER_AGENT", ""), max_len=300)
+            if request is not None
+            else ""
         ),
     )
 
