@@ -18,6 +18,7 @@ from rest_framework.throttling import UserRateThrottle
 from chat import events, selectors
 from chat.models import Conversation, Message
 from chat.services.messages import SendItem, message_history, messages_append
+from core.api import TextField
 from leads.models import AccessLog
 from leads.services.privacy import personal_data_viewed
 
@@ -74,8 +75,8 @@ class ConversationSerializer(serializers.BaseSerializer):
 
 
 class MessageInSerializer(serializers.Serializer):
-    client_id = serializers.CharField(max_length=64)
-    body = serializers.CharField(max_length=4000, trim_whitespace=False)
+    client_id = TextField(max_length=64)
+    body = TextField(max_length=4000, trim_whitespace=False)
     kind = serializers.ChoiceField(choices=["text", "note"], default="text")
 
 
@@ -116,7 +117,7 @@ class ConversationViewSet(
         return response
 
     @extend_schema(request=MessageInSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], serializer_class=MessageInSerializer)
     def messages(self, request, pk=None):
         """GET: transcript after `after_seq`; POST: answer (text or internal note)."""
         conversation = self.get_object()

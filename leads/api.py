@@ -27,6 +27,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from chat.models import CounselorProfile, Site, zone_named
+from core.api import TextField
 from core.errors import ServiceError
 from core.timefmt import iso_local
 from leads import events
@@ -143,13 +144,13 @@ class LeadUpdateSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=pipeline.MAX_NOTE)
+    text = TextField(max_length=pipeline.MAX_NOTE)
 
 
 class PersonSerializer(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    phone = TextField(required=False, allow_blank=True, max_length=40)
+    email = TextField(required=False, allow_blank=True, max_length=254)
 
     def validate(self, attrs):
         region = lead_settings_for(attrs["site"]).phone_region
@@ -286,7 +287,7 @@ class LeadViewSet(
         return self.retrieve(request, pk=lead.pk)
 
     @extend_schema(request=NoteSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=NoteSerializer)
     def notes(self, request, pk=None):
         lead = self.get_object()
         incoming = NoteSerializer(data=request.data)
@@ -365,6 +366,7 @@ class LeadViewSet(
         methods=["post"],
         url_path="person-export",
         permission_classes=[IsManager],
+        serializer_class=PersonSerializer,
     )
     def person_export(self, request):
         person = self._person(request)
@@ -376,6 +378,7 @@ class LeadViewSet(
         methods=["post"],
         url_path="person-erase",
         permission_classes=[IsManager],
+        serializer_class=PersonSerializer,
     )
     def person_erase(self, request):
         person = self._person(request)

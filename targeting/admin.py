@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.errors import ServiceError
+from core.forms import BoundedJSONField
 from leads.models import AccessLog
 from leads.services.privacy import personal_data_viewed
 from targeting.models import Coupon, CouponPool, Offer, Rule
@@ -29,7 +30,7 @@ from targeting.services.results import results_text, rule_results
 from targeting.services.rules import rules_changed
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(BoundedJSONField):
     """JSON shown indented, so a condition reads as a tree."""
 
     def prepare_value(self, value):

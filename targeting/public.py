@@ -10,8 +10,6 @@ past the per-(IP, site) rate.
 
 from __future__ import annotations
 
-import json
-
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import ParseError, PermissionDenied
@@ -21,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.services.visitors import visitor_from_token
+from core.jsonutil import TooDeep, loads_bounded
 from leads.public import SiteIpThrottle, SmallBodyMixin, site_for_request
 from targeting import clock, live
 from targeting.services.identify import identify_verify
@@ -33,8 +32,10 @@ class BeaconParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return json.loads(stream.read().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            return loads_bounded(stream.read())
+        except TooDeep as exc:
+            raise ParseError(str(exc)) from None
+        except ValueError as exc:
             raise ParseError("The beacon is not JSON.") from exc
 
 
