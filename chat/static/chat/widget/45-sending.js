@@ -8,14 +8,23 @@
   }
 
   function tooLong(body) {
-    // The server counts code points; its frame limit counts UTF-8 bytes.
-    const chars = [...body].length;
+    // Text limits count UTF-16 units, as String.length does (docs/protocol.md, "Text
+    // fields"); the frame limit is checked on the UTF-8 bytes, which are never fewer.
     const bytes = new TextEncoder().encode(body).length + 200;
-    return chars > state.limits.max_text_chars || bytes > state.limits.max_frame_bytes;
+    return body.length > state.limits.max_text_chars || bytes > state.limits.max_frame_bytes;
+  }
+
+  // The server refuses control characters (NUL, ESC...) and lone surrogates in any
+  // text; pasted text can carry them unseen, so the widget removes them first.
+  const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+  function withoutControls(text) {
+    const clean = text.replace(CONTROL_CHARS, "");
+    return typeof clean.toWellFormed === "function" ? clean.toWellFormed() : clean;
   }
 
   function submitComposer() {
-    const body = ui.input.value.trim();
+    const body = withoutControls(ui.input.value).trim();
     if (!body) return;
     if (tooLong(body)) {
       showNotice(t("error_too_long"));

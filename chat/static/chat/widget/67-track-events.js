@@ -10,14 +10,16 @@
   const MAX_ITEMS = 50;
   const MAX_ATTRS = 30;
 
-  // Trimmed, at most `max` code points (as the server counts; a surrogate pair is
-  // never cut in two), or null when empty. Numbers are accepted as text (ids).
+  // Trimmed, without control characters (the server refuses an event with one),
+  // at most `max` UTF-16 units (String.length, as the server counts; a surrogate
+  // pair is never cut in two), or null when empty. Numbers are accepted as text.
   function clip(value, max) {
     if (typeof value === "number" && Number.isFinite(value)) value = String(value);
     if (typeof value !== "string") return null;
-    let text = value.trim();
+    let text = withoutControls(value).trim();
     if (text.length > max) {
-      text = Array.from(text.slice(0, 2 * max)).slice(0, max).join("").trim();
+      text = text.slice(0, /[\ud800-\udbff]/.test(text[max - 1]) ? max - 1 : max);
+      text = text.trim();
     }
     return text || null;
   }
@@ -62,18 +64,16 @@
     return product && { product, qty: quantity(raw.qty) };
   }
 
-  const codePoints = (text) => Array.from(text).length;
-
   function crmValue(value) {
     if (value === null || typeof value === "boolean") return true;
     if (typeof value === "number") return Number.isFinite(value);
-    return typeof value === "string" && codePoints(value) <= 200;
+    return typeof value === "string" && value.length <= 200;
   }
 
   // What the server checks about an identify's shape; the signature is its business.
   function identifyOk(raw) {
     const { user_id: userId, attrs, ts, sig } = raw;
-    if (typeof userId !== "string" || !userId.trim() || codePoints(userId.trim()) > 80) {
+    if (typeof userId !== "string" || !userId.trim() || userId.trim().length > 80) {
       return false;
     }
     if (!Number.isInteger(ts) || typeof sig !== "string" || !sig.trim() || sig.length > 128) {
