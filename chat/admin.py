@@ -20,6 +20,8 @@ class CounselorProfileAdmin(admin.ModelAdmin):
     list_display = ("display_name", "user", "role", "status", "max_concurrent")
     list_filter = ("role", "status", "sites")
     filter_horizontal = ("sites", "teams")
+    # Presence and routing bookkeeping, written by the services only.
+    readonly_fields = ("last_seen_at", "last_assigned_at")
 
 
 @admin.register(Visitor)
@@ -43,6 +45,20 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ("status", "site", "channel")
     raw_id_fields = ("visitor", "assignee")
     inlines = [MessageInline]
+    # Counters and times the services keep under the conversation's lock: an edit
+    # here would break gap-free seqs, resync and read markers, or the queue figures.
+    readonly_fields = (
+        "last_seq",
+        "last_public_seq",
+        "visitor_read_seq",
+        "agent_read_seq",
+        "created_at",
+        "queued_at",
+        "assigned_at",
+        "first_assigned_at",
+        "closed_at",
+        "last_message_at",
+    )
 
 
 @admin.register(Message)
@@ -51,3 +67,12 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ("sender_kind", "kind")
     search_fields = ("body",)
     raw_id_fields = ("conversation",)
+    # The transcript's order and idempotency keys.
+    readonly_fields = (
+        "conversation",
+        "seq",
+        "sender_kind",
+        "sender_id",
+        "client_id",
+        "created_at",
+    )

@@ -58,7 +58,7 @@ class ConversationFilter(filters.FilterSet):
             Q(visitor__name__icontains=value)
             | Q(
                 pk__in=Message.objects.filter(body__icontains=value)
-                .exclude(kind=Message.Kind.NOTE)
+                .exclude(kind__in=Message.STAFF_ONLY_KINDS)
                 .values("conversation_id")
             )
             | Q(

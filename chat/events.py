@@ -98,6 +98,7 @@ def conversation_for_agent(
         "created_at": _ts(conversation.created_at),
         "queued_at": _ts(conversation.queued_at),
         "assigned_at": _ts(conversation.assigned_at),
+        "first_assigned_at": _ts(conversation.first_assigned_at),
         "closed_at": _ts(conversation.closed_at),
         "last_message_at": _ts(conversation.last_message_at),
     }
@@ -162,7 +163,7 @@ def queue_frame(conversation: Conversation, *, op: str, position: int | None) ->
 
 def message_frames(message: Message, conversation: Conversation) -> list[tuple]:
     frames = []
-    if message.kind != Message.Kind.NOTE:
+    if message.kind not in Message.STAFF_ONLY_KINDS:
         frames.append(
             (
                 visitor_group(conversation.visitor_id),

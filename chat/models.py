@@ -162,6 +162,9 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # The first counselor's arrival: the visitor's waiting figure. `assigned_at`
+    # and `queued_at` move with every transfer and requeue.
+    first_assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
@@ -195,6 +198,12 @@ class Message(models.Model):
         # The visitor's answer to a form; payload {"form_seq", "lead", "fields"}.
         FORM_REPLY = "form_reply", _("Form reply")
         NOTE = "note", _("Internal note")
+        # Assigned, transferred, requeued, closed: who and when, in the transcript;
+        # payload {"event", "by", ...} (chat.services.transcript).
+        EVENT = "event", _("System event")
+
+    # Counselors only: never sent to the visitor, not counted in last_public_seq.
+    STAFF_ONLY_KINDS = (Kind.NOTE, Kind.EVENT)
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"

@@ -12,12 +12,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat import events
-from chat.models import Conversation, CounselorProfile, Team, Visitor
+from chat.models import Conversation, CounselorProfile, Site, Team, Visitor
 from chat.services.routing import (
+    available_counselors,
     conversation_assign,
     presence_cutoff,
     queue_position,
     routing_dispatch,
+)
+from chat.services.transcript import (
+    actor_of,
+    conversation_event_record,
+    conversation_system_text_add,
 )
 from core import realtime
 from core.errors import ServiceError
@@ -54,17 +60,33 @@ def _locked(conversation_id: int) -> Conversation:
 
 
 def conversation_start(
-    *, visitor: Visitor, team: Team | None = None, now: datetime | None = None
+    *,
+    visitor: Visitor,
+    team: Team | None = None,
+    now: datetime | None = None,
+    opening: str = "",
+    opening_key: str | None = None,
+    prefer: CounselorProfile | None = None,
 ) -> tuple[Conversation, bool]:
     """Open a conversation for the visitor, or return the open one.
 
     Two racing starts yield one conversation: the partial unique index on
     (visitor) where status != closed decides. Publishes `queue` add to the site and
-    runs routing (which may assign at once).
+    runs routing (which may assign at once). `opening` is a system text both sides
+    see (an accepted invitation's words): the first message of a new conversation,
+    appended to an open one (idempotent by `opening_key`). `prefer`: the counselor
+    an invitation named takes a new conversation when they are online with a free
+    slot (else routing decides).
     """
     now = now or timezone.now()
     existing = open_conversation(visitor=visitor)
     if existing is not None:
+        if opening:
+            with transaction.atomic():
+                existing = _locked(existing.pk)
+                conversation_system_text_add(
+                    conversation=existing, body=opening, now=now, client_id=opening_key
+                )
         return existing, False
     if team is not None and team.site_id != visitor.site_id:
         raise ServiceError("bad_team", "That team belongs to another site.")
@@ -82,16 +104,39 @@ def conversation_start(
                 events.conversation_frames(conversation, reason="started")
                 + [events.queue_frame(conversation, op="add", position=None)]
             )
+            if opening:  # before routing: the words come before "assigned"
+                conversation_system_text_add(
+                    conversation=conversation,
+                    body=opening,
+                    now=now,
+                    client_id=opening_key,
+                )
     except IntegrityError:
         existing = open_conversation(visitor=visitor)
         if existing is None:
             raise
         return existing, False
+    if prefer is not None:
+        _assign_preferred(conversation, counselor=prefer, now=now)
     routing_dispatch(site_id=visitor.site_id, now=now)
     conversation.refresh_from_db()
     # A longer queue may push the expected wait past the site's limit.
     availability_refresh(site_ids=[visitor.site_id], now=now)
     return conversation, True
+
+
+def _assign_preferred(
+    conversation: Conversation, *, counselor: CounselorProfile, now: datetime
+) -> None:
+    with transaction.atomic():
+        # Routing's lock first (the site's row), then the conversation: the order
+        # routing_dispatch takes them in.
+        site = Site.objects.select_for_update().get(pk=conversation.site_id)
+        locked = _locked(conversation.pk)
+        if locked.status != Conversation.Status.QUEUED or locked.team_id:
+            return
+        if counselor.pk in {c.pk for c in available_counselors(site=site, now=now)}:
+            conversation_assign(conversation=locked, counselor=counselor, now=now)
 
 
 def _check_counselor_site(counselor: CounselorProfile, conversation: Conversation):
@@ -120,7 +165,12 @@ def conversation_accept(
         ).count()
         if open_count >= counselor.max_concurrent:
             raise ServiceError("at_capacity", "You are at your maximum of chats.")
-        conversation_assign(conversation=conversation, counselor=counselor, now=now)
+        conversation_assign(
+            conversation=conversation,
+            counselor=counselor,
+            now=now,
+            by=actor_of(counselor=counselor),
+        )
     routing_dispatch(site_id=conversation.site_id, now=now)
     return conversation
 
@@ -150,6 +200,12 @@ def conversation_close(
         if was_queued:
             frames.append(events.queue_frame(conversation, op="remove", position=None))
         realtime.publish_many(frames)
+        conversation_event_record(
+            conversation=conversation,
+            event="closed",
+            now=now,
+            by=actor_of(counselor=counselor, visitor=visitor),
+        )
     routing_dispatch(site_id=conversation.site_id, now=now)
     availability_refresh(site_ids=[conversation.site_id], now=now)
     return conversation
@@ -182,18 +238,36 @@ def conversation_transfer(
             ):
                 raise ServiceError("bad_target", "That counselor is not online.")
             conversation_assign(
-                conversation=conversation, counselor=to_counselor, now=now
+                conversation=conversation,
+                counselor=to_counselor,
+                now=now,
+                by=actor_of(counselor=counselor),
+                event="transferred",
             )
             return conversation
         if to_team.site_id != conversation.site_id:
             raise ServiceError("bad_target", "That team is not on this site.")
-        _requeue(conversation, team=to_team, now=now, reason="transferred")
+        _requeue(
+            conversation,
+            team=to_team,
+            now=now,
+            reason="transferred",
+            by=actor_of(counselor=counselor),
+        )
     routing_dispatch(site_id=conversation.site_id, now=now)
     return conversation
 
 
-def _requeue(conversation: Conversation, *, team, now: datetime, reason: str) -> None:
-    previous = conversation.assignee_id
+def _requeue(
+    conversation: Conversation,
+    *,
+    team,
+    now: datetime,
+    reason: str,
+    by: dict | None = None,
+    why: str = "",
+) -> None:
+    previous = conversation.assignee if conversation.assignee_id else None
     conversation.team = team
     conversation.assignee = None
     conversation.status = Conversation.Status.QUEUED
@@ -201,16 +275,29 @@ def _requeue(conversation: Conversation, *, team, now: datetime, reason: str) ->
     conversation.save(update_fields=["team", "assignee", "status", "queued_at"])
     realtime.publish_many(
         events.conversation_frames(
-            conversation, previous_assignee_id=previous, reason=reason
+            conversation,
+            previous_assignee_id=previous.pk if previous else None,
+            reason=reason,
         )
         + [events.queue_frame(conversation, op="add", position=None)]
+    )
+    conversation_event_record(
+        conversation=conversation,
+        event=reason,
+        now=now,
+        by=by,
+        previous=previous,
+        team=team if reason == "transferred" else None,
+        reason=why,
     )
 
 
 def conversations_requeue_for(
-    *, counselor_id: int, now: datetime | None = None
+    *, counselor_id: int, now: datetime | None = None, why: str = "no_heartbeat"
 ) -> list[int]:
-    """Requeue every open chat of a counselor who is gone; returns their ids."""
+    """Requeue every open chat of a counselor who is gone (`why`: no_heartbeat,
+    offline, logged_out; kept in the transcript); returns their ids. Routing then
+    hands them to whoever is online."""
     now = now or timezone.now()
     sites = set()
     ids = []
@@ -221,7 +308,13 @@ def conversations_requeue_for(
             .filter(assignee_id=counselor_id, status__in=Conversation.OPEN_STATUSES)
             .order_by("pk")
         ):
-            _requeue(conversation, team=conversation.team, now=now, reason="requeued")
+            _requeue(
+                conversation,
+                team=conversation.team,
+                now=now,
+                reason="requeued",
+                why=why,
+            )
             sites.add(conversation.site_id)
             ids.append(conversation.pk)
     for site_id in sorted(sites):

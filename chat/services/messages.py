@@ -244,7 +244,7 @@ def message_history(
     """Messages with seq > after_seq, oldest first, and whether more follow."""
     qs = Message.objects.filter(conversation=conversation, seq__gt=after_seq)
     if for_visitor:
-        qs = qs.exclude(kind=Message.Kind.NOTE)
+        qs = qs.exclude(kind__in=Message.STAFF_ONLY_KINDS)
     rows = list(qs.order_by("seq")[: limit + 1])
     return (
         [events.message_payload(m, for_visitor=for_visitor) for m in rows[:limit]],

@@ -23,10 +23,17 @@ def counselor_seen(*, counselor_id: int, now: datetime | None = None) -> None:
 
 
 def counselor_set_status(
-    *, counselor: CounselorProfile, status: str, now: datetime | None = None
+    *,
+    counselor: CounselorProfile,
+    status: str,
+    now: datetime | None = None,
+    why: str = "offline",
 ) -> CounselorProfile:
     """Change status; going online runs routing for the counselor's sites.
-    Publishes `status` to the counselor's own sockets."""
+    Going offline (the status, or a logout: `why` "logged_out") requeues their open
+    chats at once and routes them to whoever is online: the presence grace is for
+    network blips, not for a counselor who said they are gone. Away keeps the chats
+    (and takes no new ones). Publishes `status` to the counselor's own sockets."""
     if status not in CounselorProfile.Status.values:
         raise ServiceError("bad_status", "Status must be online, away or offline.")
     now = now or timezone.now()
@@ -39,6 +46,8 @@ def counselor_set_status(
             events.agent_group(counselor.pk), {"type": "status", "status": status}
         )
     site_ids = list(counselor.sites.values_list("pk", flat=True))
+    if status == CounselorProfile.Status.OFFLINE:
+        conversations_requeue_for(counselor_id=counselor.pk, now=now, why=why)
     if status == CounselorProfile.Status.ONLINE:
         for site_id in site_ids:
             routing_dispatch(site_id=site_id, now=now)
@@ -63,7 +72,7 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
         realtime.publish(
             events.agent_group(pk), {"type": "status", "status": "offline"}
         )
-        conversations_requeue_for(counselor_id=pk, now=now)
+        conversations_requeue_for(counselor_id=pk, now=now, why="no_heartbeat")
     if gone:
         availability_refresh(
             site_ids=set(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chat import events
 from chat.models import Conversation, CounselorProfile, Site
+from chat.services.transcript import conversation_event_record
 from core import realtime
 
 OPEN_AGENT_STATUSES = (Conversation.Status.ACTIVE, Conversation.Status.WAITING)
@@ -73,25 +74,45 @@ def _pick(conversation: Conversation, candidates: list[CounselorProfile]):
 
 
 def conversation_assign(
-    *, conversation: Conversation, counselor: CounselorProfile, now: datetime
+    *,
+    conversation: Conversation,
+    counselor: CounselorProfile,
+    now: datetime,
+    by: dict | None = None,
+    event: str = "assigned",
 ) -> None:
     """Make `counselor` the assignee. Caller holds the conversation (or site) lock
     inside a transaction. Publishes `conversation` to visitor, new and old assignee,
-    and `queue` remove to the site."""
-    previous = conversation.assignee_id
+    and `queue` remove to the site; records `event` (assigned, or transferred) with
+    who did it (`by`, the system when None) in the transcript."""
+    previous = conversation.assignee if conversation.assignee_id else None
     was_queued = conversation.status == Conversation.Status.QUEUED
     conversation.assignee = counselor
     conversation.status = Conversation.Status.ACTIVE
     conversation.assigned_at = now
-    conversation.save(update_fields=["assignee", "status", "assigned_at"])
+    fields = ["assignee", "status", "assigned_at"]
+    if conversation.first_assigned_at is None:
+        conversation.first_assigned_at = now  # the waiting figure: first arrival only
+        fields.append("first_assigned_at")
+    conversation.save(update_fields=fields)
     CounselorProfile.objects.filter(pk=counselor.pk).update(last_assigned_at=now)
     counselor.last_assigned_at = now
     frames = events.conversation_frames(
-        conversation, previous_assignee_id=previous, reason="assigned"
+        conversation,
+        previous_assignee_id=previous.pk if previous else None,
+        reason="assigned",
     )
     if was_queued:
         frames.append(events.queue_frame(conversation, op="remove", position=None))
     realtime.publish_many(frames)
+    conversation_event_record(
+        conversation=conversation,
+        event=event,
+        now=now,
+        by=by,
+        previous=previous,
+        to=counselor,
+    )
 
 
 def routing_dispatch(*, site_id: int, now: datetime | None = None) -> list[int]:

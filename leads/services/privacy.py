@@ -272,7 +272,7 @@ def person_export(
                 "messages": [
                     {"at": _iso(m.created_at), "from": m.sender_kind, "body": m.body}
                     for m in conv.messages.all()
-                    if m.kind != Message.Kind.NOTE
+                    if m.kind not in Message.STAFF_ONLY_KINDS
                 ],
             }
             for conv in conversations

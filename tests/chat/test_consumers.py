@@ -42,7 +42,7 @@ async def live_chat(site, counselor):
     visitor, _, hello = await visitor_socket(site)
     await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
     ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(agent, of_type("message"))
+    await receive_until(agent, from_visitor)
     await receive_until(visitor, assigned)
     return agent, visitor, ack["conversation"], hello
 
@@ -63,12 +63,13 @@ async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
         {"type": "send", "client_id": "c1", "body": "안녕하세요"}
     )
     ack, _ = await receive_until(visitor, of_type("ack", client_id="c1"))
-    assert ack["seq"] == 1 and ack["duplicate"] is False
+    # seq 1 is the "assigned" event (counselors only): the visitor never sees it.
+    assert ack["seq"] == 2 and ack["duplicate"] is False
     assigned, _ = await receive_until(
         agent, lambda f: f["type"] == "conversation" and f["reason"] == "assigned"
     )
     conversation_id = assigned["conversation"]["id"]
-    incoming, _ = await receive_until(agent, of_type("message"))
+    incoming, _ = await receive_until(agent, from_visitor)  # after the event line
     assert incoming["message"]["body"] == "안녕하세요"
     assert incoming["message"]["conversation"] == conversation_id
 
@@ -81,7 +82,7 @@ async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
         }
     )
     agent_ack, _ = await receive_until(agent, of_type("ack", client_id="a1"))
-    assert agent_ack["seq"] == 2
+    assert agent_ack["seq"] == 3
     reply, skipped = await receive_until(visitor, from_agent)
     assert reply["message"]["body"] == "네!"
     assert reply["message"]["sender"] == {
@@ -229,16 +230,17 @@ async def test_internal_note_never_reaches_the_visitor(setup):
         }
     )
     reply, skipped = await receive_until(visitor, from_agent)
-    assert reply["message"]["body"] == "public" and reply["message"]["seq"] == 3
+    # seq 1: the "assigned" event, 2: "hi", 3: the note, 4: "public"
+    assert reply["message"]["body"] == "public" and reply["message"]["seq"] == 4
     assert not any(
-        f.get("type") == "message" and f["message"]["seq"] == 2 for f in skipped
+        f.get("type") == "message" and f["message"]["seq"] in (1, 3) for f in skipped
     )
     await visitor.send_json_to(
         {"type": "sync", "conversation": conversation_id, "after_seq": 0}
     )
     history, _ = await receive_until(visitor, of_type("history"))
     assert [m["body"] for m in history["messages"]] == ["hi", "public"]
-    assert history["conversation"]["last_seq"] == 3
+    assert history["conversation"]["last_seq"] == 4
     await visitor.disconnect()
     await agent.disconnect()
 
@@ -293,7 +295,8 @@ async def test_close_by_counselor_tells_the_visitor(setup):
     # Writing again opens a new conversation.
     await visitor.send_json_to({"type": "send", "client_id": "c2", "body": "again"})
     ack2, _ = await receive_until(visitor, of_type("ack", client_id="c2"))
-    assert ack2["conversation"] != ack["conversation"] and ack2["seq"] == 1
+    # seq 1 of the new conversation is its "assigned" event
+    assert ack2["conversation"] != ack["conversation"] and ack2["seq"] == 2
     await visitor.disconnect()
     await agent.disconnect()
 

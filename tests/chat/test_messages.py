@@ -78,7 +78,7 @@ def test_counselor_must_be_the_assignee(site, online_counselor):
             SendItem(conversation.pk, Message.Sender.AGENT, other.pk, "o1", "hijack"),
         ]
     )
-    assert ok.message.seq == 1
+    assert ok.message.seq == 2  # seq 1: the "assigned" event
     assert refused.error[0] == "not_assignee"
 
 
@@ -99,7 +99,8 @@ def test_notes_do_not_advance_the_visitors_seq(site, online_counselor):
         ]
     )
     conversation.refresh_from_db()
-    assert (conversation.last_seq, conversation.last_public_seq) == (2, 1)
+    # seq 1: the "assigned" event, staff-only like the note
+    assert (conversation.last_seq, conversation.last_public_seq) == (3, 2)
 
 
 def test_visitor_writing_again_reactivates_a_waiting_conversation(
@@ -184,7 +185,7 @@ def test_counselor_may_note_on_own_site(site, online_counselor):
             )
         ]
     )
-    assert result.message.seq == 1
+    assert result.message.seq == 2  # after the "assigned" event
 
 
 def test_counselor_of_another_site_may_not_note(site, online_counselor):
@@ -205,4 +206,4 @@ def test_counselor_of_another_site_may_not_note(site, online_counselor):
         ]
     )
     assert result.error[0] == "not_found"
-    assert Message.objects.count() == 0
+    assert not Message.objects.exclude(kind=Message.Kind.EVENT).exists()

@@ -314,17 +314,18 @@ async def test_read_marker_on_a_note_is_capped_for_the_visitor(site):
             "body": "internal",
         }
     )
+    # seq 1: the "assigned" event (staff-only), 2: the visitor's message, 3: the note
     await receive_until(agent, of_type("ack", client_id="n"))
     await db(conversation_mark_read)(
-        conversation_id=conversation, seq=2, counselor=counselor
+        conversation_id=conversation, seq=3, counselor=counselor
     )
     read, _ = await receive_until(visitor, of_type("read"))
-    assert read["seq"] == 1
+    assert read["seq"] == 2
     agent_read, _ = await receive_until(agent, of_type("read"))
-    assert agent_read["seq"] == 2
+    assert agent_read["seq"] == 3
     await visitor.send_json_to({"type": "ping"})
     pong, _ = await receive_until(visitor, of_type("pong"))
-    assert pong["conversation"]["agent_read_seq"] == 1
+    assert pong["conversation"]["agent_read_seq"] == 2
     await visitor.disconnect()
     await agent.disconnect()
 

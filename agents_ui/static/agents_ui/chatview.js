@@ -285,9 +285,11 @@ export class ChatView {
     }
     const conv = chat.conv;
     const team = ((this.store.me && this.store.me.teams) || []).find((t) => t.id === conv.team);
+    // Until the first counselor came: assigned_at and queued_at move with every
+    // transfer and requeue.
     const waited =
-      conv.queued_at && conv.assigned_at
-        ? fmtDuration(new Date(conv.assigned_at) - new Date(conv.queued_at))
+      conv.created_at && conv.first_assigned_at
+        ? fmtDuration(new Date(conv.first_assigned_at) - new Date(conv.created_at))
         : null;
     const rows = [
       ["Name", conv.visitor.name],
