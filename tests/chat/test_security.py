@@ -314,8 +314,8 @@ async def test_read_marker_on_a_note_is_capped_for_the_visitor(site):
             "body": "internal",
         }
     )
-    # seq 1: the "assigned" event (staff-only), 2: the visitor's message, 3: the note
     await receive_until(agent, of_type("ack", client_id="n"))
+    # seq 1: the "assigned" event (staff-only), 2: the visitor's message, 3: the note
     await db(conversation_mark_read)(
         conversation_id=conversation, seq=3, counselor=counselor
     )
