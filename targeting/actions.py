@@ -254,8 +254,11 @@ def render_action(
     }
     kind = action["kind"]
     if kind == "chat_invite":
-        persona = action.get("persona")
-        out["persona"] = dict(persona) if persona else None
+        # "Chat now" routes to whoever is free, so a rule's invitation names no one:
+        # a persona shown as a person "online now" would promise someone else.
+        # (Stored rules keep their persona; only a counselor's own invitation from
+        # Live visitors names them.)
+        out["persona"] = None
     elif kind == "coupon":
         out["code"] = coupon_code
     elif kind == "survey":

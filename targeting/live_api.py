@@ -164,6 +164,8 @@ def invite(request, public_id):
             "title": f"{profile.display_name}",
             "body": message,
             "persona": {"name": profile.display_name, "avatar": None},
+            # "Chat now" goes to the counselor it names (never sent to the widget).
+            "_counselor": profile.pk,
             "placement": "corner",
             "image": None,
             "cta": None,

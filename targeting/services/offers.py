@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from chat.models import Message, Site, Visitor
+from chat.models import CounselorProfile, Message, Site, Visitor
 from chat.services.conversations import conversation_start
 from chat.services.messages import SendItem, messages_append
 from core.errors import ServiceError
@@ -33,7 +33,8 @@ def offer_frame(offer: Offer, *, timeout: int) -> dict[str, Any]:
             "id": offer.pk,
             "rule": offer.rule_id,
             "kind": offer.kind,
-            **offer.payload,
+            # Keys with "_" are the server's own (a manual invitation's counselor).
+            **{k: v for k, v in offer.payload.items() if not k.startswith("_")},
             "expires_in": timeout,
         },
     }
@@ -94,6 +95,17 @@ def offer_present(
     return offer, offer_frame(offer, timeout=spec.offer_timeout_seconds)
 
 
+def invitation_text(payload: dict[str, Any]) -> str:
+    """The words of a chat invitation as the visitor saw them: title, then body (a
+    manual invitation's title is only the counselor's name, shown by the widget as
+    the sender)."""
+    persona = payload.get("persona") or {}
+    title = payload.get("title") or ""
+    if title == persona.get("name"):
+        title = ""
+    return "\n".join(part for part in (title, payload.get("body") or "") if part)
+
+
 def _journey(snapshot: Snapshot | None) -> str:
     if snapshot is None:
         return ""
@@ -135,7 +147,16 @@ def offer_answer(
         offer.answered_at = now
         offer.save(update_fields=["state", "answered_at"])
     if offer.state == Offer.State.ACCEPTED and offer.kind == "chat_invite":
-        conversation, _ = conversation_start(visitor=visitor, now=now)
+        # What the invitation said opens the chat, for both sides to read.
+        # A counselor's own invitation (Live visitors) names them: they take it.
+        named = offer.payload.get("_counselor")
+        conversation, _ = conversation_start(
+            visitor=visitor,
+            now=now,
+            opening=invitation_text(offer.payload),
+            opening_key=f"invite-{offer.pk}",
+            prefer=CounselorProfile.objects.filter(pk=named).first() if named else None,
+        )
         Offer.objects.filter(pk=offer.pk).update(conversation=conversation)
         offer.conversation = conversation
         note = f"Invited by the rule \u201c{offer.rule.name}\u201d"

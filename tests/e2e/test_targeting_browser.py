@@ -171,8 +171,9 @@ def test_bag_browser_is_invited_and_the_counselor_gets_the_chat_with_the_journey
     expect(invite).to_be_visible(timeout=20_000)
     expect(invite.locator(".offer-title")).to_have_text(INVITE_TITLE)
     expect(invite.locator(".offer-body")).to_have_text("Questions about a bag? Ask me.")
-    expect(invite.locator(".offer-name")).to_have_text("Jiwoo")
-    expect(invite.locator(".offer-avatar")).to_have_text("J")
+    # The rule's persona "Jiwoo" is not shown: "Chat now" goes to whoever is free.
+    expect(invite.locator(".offer-name")).to_have_text("Counselor")
+    expect(invite.locator(".offer-online")).to_have_text("Online now")
     expect(part(visitor, ".win")).to_be_hidden()
     settle(invite)
     screenshot(visitor, "targeting-invitation")
@@ -182,6 +183,10 @@ def test_bag_browser_is_invited_and_the_counselor_gets_the_chat_with_the_journey
     expect(invite).to_have_count(0)
     expect(part(visitor, ".win")).to_be_visible()
     expect(part(visitor, "textarea")).to_be_visible()
+    # The invitation's words open the chat.
+    first = part(visitor, ".msg[data-seq]").first
+    expect(first).to_contain_text(INVITE_TITLE)
+    expect(first).to_contain_text("Questions about a bag? Ask me.")
     wait_for(lambda: offer_states(server, "chat_invite") == ["accepted"], "accepted")
 
     # Routing gives the chat to the only counselor online.
@@ -190,6 +195,7 @@ def test_bag_browser_is_invited_and_the_counselor_gets_the_chat_with_the_journey
     chat.click()
     messages = console.locator("[data-region=messages]")
     expect(messages).to_contain_text(f"Invited by the rule \u201c{RULE}\u201d")
+    expect(messages.locator(".msg").first).to_contain_text(INVITE_TITLE)
     journey = console.locator("[data-region=journey]")
     expect(journey.locator(".j-live")).to_have_text("Live")
     bag_pages = journey.locator(".j-page[data-category=bags]")

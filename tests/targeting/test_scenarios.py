@@ -210,7 +210,7 @@ async def test_chat_invitation_falls_back_without_a_free_counselor_and_opens_cha
     )
     offer, _ = await receive_until(comm, of_type("offer"))
     assert offer["offer"]["kind"] == "chat_invite"
-    assert offer["offer"]["persona"]["name"] == "Jiwoo"
+    assert offer["offer"]["persona"] is None  # a rule's invitation names no one
     await comm.send_json_to(
         {"type": "offer_response", "offer": offer["offer"]["id"], "outcome": "accepted"}
     )
