@@ -63,10 +63,16 @@
     const queued = conv && conv.status === "queued";
     ui.queue.hidden = !queued || !!form;
     if (queued) {
+      // Nobody online: a place in line would promise an answer that is not coming,
+      // so the notice says so and the callback link is the way on.
+      const nobody = isOffline() && state.availability.reason === "no_counselor";
       const position = conv.queue_position;
-      ui.queueText.textContent = position
-        ? `${t("queued")} · ${t("queue_position", { position })}`
-        : t("queued");
+      ui.queueText.textContent = nobody
+        ? t("offline_no_counselor")
+        : position
+          ? `${t("queued")} · ${t("queue_position", { position })}`
+          : t("queued");
+      ui.queue.classList.toggle("nobody", nobody);
       // Offered by servers that take callback requests (they report availability).
       ui.queueCallback.hidden = !state.availability;
     }
