@@ -16,8 +16,12 @@ serve them, not all together. Counselor sockets are never held here: the service
 depends on them and they are few.
 
 The rate is measured, not configured: by Little's law, with the bound full, the
-process completes `limit / mean resume time` resumes a second. The mean is an
-exponential average of the resume times of admitted sockets.
+process completes `limit / resume time` resumes a second. The resume time is the
+larger of an exponential average of finished resumes and the age of the oldest one
+still in progress, so a burst that arrives before any resume has finished is not
+promised a rate the process has not shown (slots handed out too early only come
+back to be refused again, and every refusal costs a handshake). Slots are spaced
+10% wider than the estimate for the same reason.
 
 This module is pure (no Django, no I/O); the clock is injected for tests.
 """
@@ -31,16 +35,25 @@ from dataclasses import dataclass
 # The smallest hint: a refused client comes back no sooner, whatever the rate.
 MIN_HINT_SECONDS = 0.5
 # Weight of the newest resume time in the running mean.
-EWMA_WEIGHT = 0.1
+EWMA_WEIGHT = 0.2
+# Slots are spaced for this share of the estimated rate.
+RATE_MARGIN = 0.9
 
 
 @dataclass(slots=True)
 class Ticket:
     """An admitted resume; `deadline` is when the server stops working for it."""
 
+    owner: Admission
     started: float
     deadline: float
     done: bool = False
+
+    def release(self, *, completed: bool) -> None:
+        self.owner.leave(self, completed=completed)
+
+    def overdue(self) -> bool:
+        return self.owner.overdue(self)
 
 
 @dataclass(slots=True)
@@ -60,7 +73,7 @@ class Admission:
         limit: int,
         budget_seconds: float,
         max_hint_seconds: float,
-        initial_resume_seconds: float = 0.05,
+        initial_resume_seconds: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit < 1:
@@ -71,13 +84,19 @@ class Admission:
         self.clock = clock
         self.in_progress = 0
         self.mean_resume = initial_resume_seconds
+        # Admitted and not yet released, oldest first (dicts keep insertion order).
+        self.flight: dict[int, Ticket] = {}
         self.next_slot = 0.0
         self.stats = Stats()
 
     @property
     def rate(self) -> float:
         """Resumes per second this process completes with the bound full."""
-        return self.limit / max(self.mean_resume, 1e-4)
+        resume = self.mean_resume
+        if self.flight:
+            oldest = next(iter(self.flight.values()))
+            resume = max(resume, self.clock() - oldest.started)
+        return self.limit / max(resume, 1e-4)
 
     def try_enter(self) -> Ticket | None:
         """A ticket if a resume may start now, else None (refuse with a hint)."""
@@ -87,7 +106,9 @@ class Admission:
         self.in_progress += 1
         self.stats.admitted += 1
         now = self.clock()
-        return Ticket(started=now, deadline=now + self.budget)
+        ticket = Ticket(owner=self, started=now, deadline=now + self.budget)
+        self.flight[id(ticket)] = ticket
+        return ticket
 
     def leave(self, ticket: Ticket, *, completed: bool) -> None:
         """Free the ticket's place (idempotent); a completed resume updates the rate."""
@@ -95,6 +116,7 @@ class Admission:
             return
         ticket.done = True
         self.in_progress -= 1
+        self.flight.pop(id(ticket), None)
         if completed:
             self.stats.completed += 1
             took = self.clock() - ticket.started
@@ -109,7 +131,7 @@ class Admission:
     def retry_hint(self) -> float:
         """Seconds until this refused client should come back: the next free slot."""
         now = self.clock()
-        slot = max(self.next_slot, now) + 1.0 / self.rate
+        slot = max(self.next_slot, now) + 1.0 / (RATE_MARGIN * self.rate)
         hint = min(max(slot - now, MIN_HINT_SECONDS), self.max_hint)
         # Past the cap, later clients share the last slot rather than pushing it on.
         self.next_slot = now + hint

@@ -12,6 +12,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import path  # noqa: E402
 
 from chat.consumers.agent import AgentConsumer  # noqa: E402
+from chat.consumers.gate import AdmissionGate  # noqa: E402
 from chat.consumers.visitor import VisitorConsumer  # noqa: E402
 
 # Origins are checked per socket (visitor: the site's allowed origins; counselor:
@@ -23,7 +24,9 @@ application = ProtocolTypeRouter(
         "http": ASGIStaticFilesHandler(django_asgi_app),
         "websocket": URLRouter(
             [
-                path("ws/visitor/", VisitorConsumer.as_asgi()),
+                # The gate bounds visitor resumes in progress (chat/admission.py);
+                # counselors are never held there.
+                path("ws/visitor/", AdmissionGate(VisitorConsumer.as_asgi())),
                 path("ws/agent/", AuthMiddlewareStack(AgentConsumer.as_asgi())),
             ]
         ),

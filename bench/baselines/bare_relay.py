@@ -4,7 +4,8 @@ One process on the `websockets` library, no persistence, no channel layer: a vis
 frame is parsed, and the same three frames our server produces (the message to the
 counselor, its echo to the visitor's socket, the ack) are written straight to the
 sockets held in this process. It speaks the subset of our protocol the load generator
-uses: /ws/agent/?a=K and /ws/visitor/?v=I&a=K, `resume` -> `hello`, `send` -> `ack`.
+uses: /ws/agent/?a=K and /ws/visitor/?v=I&a=K, `resume` -> `hello`, `send` -> `ack`,
+`sync` -> an empty `history`.
 
     python bench/baselines/bare_relay.py --port 8151
 """
@@ -51,6 +52,9 @@ async def visitor(ws: ServerConnection, visitor_id: int, agent_key: str) -> None
             await ws.send(
                 orjson.dumps({"type": "hello", "visitor": visitor_id}).decode()
             )
+            continue
+        if kind == "sync":  # the reconnect-storm benchmark's resync (no record)
+            await ws.send('{"type":"history","messages":[],"has_more":false}')
             continue
         if kind != "send":
             continue

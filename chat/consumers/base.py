@@ -21,8 +21,6 @@ from core.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
-# Overload: the visitor is told when to come back (chat/admission.py).
-CLOSE_BUSY = 4503
 CLOSE_FLOOD = 4429
 
 db = database_sync_to_async

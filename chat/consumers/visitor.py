@@ -15,16 +15,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat import events
-from chat.admission import Admission, Ticket
+from chat.admission import Ticket
 from chat.consumers import frames as F
-from chat.consumers.base import (
-    CLOSE_BUSY,
-    CLOSE_FORBIDDEN,
-    JsonSocket,
-    db,
-    header,
-    origin_of,
-)
+from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
+from chat.consumers.gate import CLOSE_BUSY, retry_frame
 from chat.models import Conversation, Message
 from chat.services import conversations as conv_service
 from chat.services.messages import SendItem, message_history
@@ -49,26 +43,9 @@ log = logging.getLogger(__name__)
 # Sockets of each visitor in this process: "away" only when the last one leaves.
 _local_sockets: dict[int, int] = {}
 
-_admission: Admission | None = None
 
-
-def admission() -> Admission:
-    """This process's gate for visitor resumes (rebuilt when its settings change)."""
-    global _admission
-    chat = settings.CHAT
-    limit = chat["VISITOR_RESUME_LIMIT"]
-    budget = chat["VISITOR_RESUME_BUDGET_SECONDS"]
-    max_hint = chat["RETRY_HINT_MAX_SECONDS"]
-    gate = _admission
-    if gate is None or (gate.limit, gate.budget, gate.max_hint) != (
-        limit,
-        budget,
-        max_hint,
-    ):
-        gate = _admission = Admission(
-            limit=limit, budget_seconds=budget, max_hint_seconds=max_hint
-        )
-    return gate
+# Frames a client may send behind `resume` before `hello`; they wait for it.
+EARLY_FRAMES_MAX = 30
 
 
 class _Abandoned(Exception):
@@ -88,17 +65,13 @@ class VisitorConsumer(JsonSocket):
     frame_rate_setting = "VISITOR_FRAME_RATE"
 
     async def connect(self):
-        # Admission first: under a storm a refusal must cost next to nothing, and a
-        # place is held from here until `hello` (chat/admission.py).
-        self.ticket: Ticket | None = None
+        # The admission gate (chat/consumers/gate.py) let this socket in and holds
+        # its place until `hello`; it is None where no gate runs.
+        self.ticket: Ticket | None = self.scope.get("admission_ticket")
+        self.abandoned = False
         self.resume_task: asyncio.Task | None = None
         self.held_frames: list[dict] | None = None
-        gate = admission()
-        ticket = gate.try_enter()
-        if ticket is None:
-            await self.refuse_busy(gate.retry_hint())
-            return
-        self.ticket = ticket
+        self.early_frames: list[str] = []
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("site") or [""])[0]
         self.language = (query.get("lang") or [""])[0][:10]
@@ -120,45 +93,36 @@ class VisitorConsumer(JsonSocket):
         self.live = None
         self.targeter: Targeter | None = None
         await self.accept()
-        # A client that never sends `resume` must not hold its place.
-        self.budget_timer = asyncio.get_running_loop().call_later(
-            ticket.deadline - ticket.started, self.resume_overdue
-        )
-
-    async def refuse_busy(self, retry_after: float) -> None:
-        """Overload: accept, say when to come back, close with 4503. Browsers cannot
-        read an HTTP status of a refused upgrade, so the hint travels in a frame."""
-        await self.accept()
-        await self.send_json(
-            {"type": "retry", "reason": "busy", "retry_after": round(retry_after, 2)}
-        )
-        await self.close(code=CLOSE_BUSY)
+        if self.ticket is not None:
+            # A client that never sends `resume` must not hold its place.
+            self.budget_timer = asyncio.get_running_loop().call_later(
+                self.ticket.deadline - self.ticket.started, self.resume_overdue
+            )
 
     def release_ticket(self, *, completed: bool) -> None:
         ticket = self.ticket
         if ticket is None:
             return
         self.ticket = None
-        admission().leave(ticket, completed=completed)
+        ticket.release(completed=completed)
         timer = getattr(self, "budget_timer", None)
         if timer is not None:
             timer.cancel()
 
     def resume_overdue(self) -> None:
         """The resume ran past its budget: drop its work and send the client back."""
-        if self.ticket is None:
+        ticket = self.ticket
+        if ticket is None:
             return
+        self.abandoned = True
         self.release_ticket(completed=False)
         if self.resume_task is not None:
             self.resume_task.cancel()
-        asyncio.get_running_loop().create_task(
-            self.refuse_busy_open(admission().retry_hint())
-        )
+        hint = ticket.owner.retry_hint()
+        asyncio.get_running_loop().create_task(self.send_back(hint))
 
-    async def refuse_busy_open(self, retry_after: float) -> None:
-        await self.send_json(
-            {"type": "retry", "reason": "busy", "retry_after": round(retry_after, 2)}
-        )
+    async def send_back(self, retry_after: float) -> None:
+        await self.send(text_data=retry_frame(retry_after))
         await self.close(code=CLOSE_BUSY)
 
     async def websocket_disconnect(self, message):
@@ -226,6 +190,9 @@ class VisitorConsumer(JsonSocket):
             # A refused resume leaves the socket as it was: the client may try again.
             self.resume_task = self.held_frames = None
             await self.send_error(exc.code, exc.message)
+            early, self.early_frames = self.early_frames, []
+            for text in early:
+                await self.receive(text_data=text)
         except Exception:
             self.release_ticket(completed=False)
             log.exception("resume failed")
@@ -233,24 +200,29 @@ class VisitorConsumer(JsonSocket):
             await self.close(code=1011)
 
     def check_budget(self) -> None:
-        if self.ticket is None or admission().overdue(self.ticket):
+        if self.abandoned or (self.ticket is not None and self.ticket.overdue()):
             raise _Abandoned
 
-    async def _resume(self, token: str | None) -> None:
-        self.check_budget()
-        visitor, created = await db(visitor_resume)(
+    def _resume_visitor(self, token: str | None):
+        """One trip to the ORM thread: the visitor, and their live targeting
+        snapshot when this process holds none yet."""
+        visitor, created = visitor_resume(
             site=self.site,
             token=token,
             language=self.language,
             user_agent=(header(self.scope, b"user-agent") or "")[:300],
             ip=(self.scope.get("client") or [None])[0],
         )
-        self.check_budget()
         loaded = None
         if live.live_get(visitor.pk) is None:
-            loaded = await db(live.snapshot_load)(
+            loaded = live.snapshot_load(
                 visitor=visitor, site=self.site, now=clock.now()
             )
+        return visitor, created, loaded
+
+    async def _resume(self, token: str | None) -> None:
+        self.check_budget()
+        visitor, created, loaded = await db(self._resume_visitor)(token)
         self.check_budget()
         # From here on the socket is this visitor's (disconnect undoes all of it).
         self.visitor = visitor
@@ -260,8 +232,7 @@ class VisitorConsumer(JsonSocket):
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
         await self.join(lead_events.site_visitors_group(self.site.pk))
-        snapshot = await db(self._snapshot)()
-        availability = await db(availability_payload_cached)(self.site)
+        snapshot, availability = await db(self._pong)()
         self.check_budget()
         self.release_ticket(completed=True)
         await self.send_json(
@@ -283,10 +254,25 @@ class VisitorConsumer(JsonSocket):
                 },
             }
         )
-        # Frames published between subscribing and `hello` follow it, in order.
+        # Frames published between subscribing and `hello` follow it, in order,
+        # then the client's frames sent behind `resume` are handled as they came.
         held, self.held_frames = self.held_frames or [], None
         for event in held:
             await super().chat_frame(event)
+        early, self.early_frames = self.early_frames, []
+        for text in early:
+            await self.receive(text_data=text)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.held_frames is not None and text_data is not None:
+            # The resume is still running: a client may send behind `resume`
+            # without waiting for `hello` (as before resumes ran as a task).
+            if len(self.early_frames) < EARLY_FRAMES_MAX:
+                self.early_frames.append(text_data)
+            else:
+                await self.flood("rate_limited", "Wait for 'hello'.")
+            return
+        await super().receive(text_data=text_data, bytes_data=bytes_data)
 
     async def chat_frame(self, event):
         if self.held_frames is not None:

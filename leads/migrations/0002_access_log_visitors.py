@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0001_initial'),
+        ("leads", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accesslog',
-            name='conversation_ids',
+            model_name="accesslog",
+            name="conversation_ids",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='accesslog',
-            name='last_at',
+            model_name="accesslog",
+            name="last_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='accesslog',
-            name='repeats',
+            model_name="accesslog",
+            name="repeats",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='accesslog',
-            name='visitor_ids',
+            model_name="accesslog",
+            name="visitor_ids",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='accesslog',
-            name='action',
-            field=models.CharField(choices=[('list', 'Listed'), ('view', 'Viewed'), ('export', 'Exported (CSV)'), ('person_export', "Exported one person's data"), ('erase', "Erased one person's data"), ('update', 'Changed'), ('purge', 'Destroyed after retention'), ('journey', "Viewed a visitor's journey"), ('transcript', 'Read a chat transcript'), ('conversations', 'Listed or opened conversations'), ('visitors', 'Listed live visitors'), ('preview', 'Previewed a rule for a visitor')], max_length=16),
+            model_name="accesslog",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("list", "Listed"),
+                    ("view", "Viewed"),
+                    ("export", "Exported (CSV)"),
+                    ("person_export", "Exported one person's data"),
+                    ("erase", "Erased one person's data"),
+                    ("update", "Changed"),
+                    ("purge", "Destroyed after retention"),
+                    ("journey", "Viewed a visitor's journey"),
+                    ("transcript", "Read a chat transcript"),
+                    ("conversations", "Listed or opened conversations"),
+                    ("visitors", "Listed live visitors"),
+                    ("preview", "Previewed a rule for a visitor"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

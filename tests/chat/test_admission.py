@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.admission import MIN_HINT_SECONDS, Admission
+from chat.admission import MIN_HINT_SECONDS, RATE_MARGIN, Admission
 
 
 class FakeClock:
@@ -74,19 +74,21 @@ def test_refused_clients_get_distinct_return_times_at_the_rate():
     g = gate(clock, limit=4, initial_resume_seconds=0.4)  # 10 resumes a second
     hints = [g.retry_hint() for _ in range(50)]
     assert hints[0] == pytest.approx(MIN_HINT_SECONDS)
+    step = 0.1 / RATE_MARGIN  # slots a little wider than the rate
     steps = [b - a for a, b in zip(hints, hints[1:], strict=False)]
-    assert all(step == pytest.approx(0.1) for step in steps)
-    # 50 refusals at 10 a second: the last comes back about 5 s later.
-    assert hints[-1] == pytest.approx(MIN_HINT_SECONDS + 4.9)
+    assert all(s == pytest.approx(step) for s in steps)
+    # 50 refusals at about 10 a second: the last comes back about 5 s later.
+    assert hints[-1] == pytest.approx(MIN_HINT_SECONDS + 49 * step)
 
 
 def test_hints_shrink_as_time_passes():
     clock = FakeClock()
     g = gate(clock, limit=4, initial_resume_seconds=0.4)
+    step = 0.1 / RATE_MARGIN
     last = [g.retry_hint() for _ in range(30)][-1]
-    assert last == pytest.approx(3.4)  # 0.5 s, then 29 slots of 0.1 s
+    assert last == pytest.approx(MIN_HINT_SECONDS + 29 * step)
     clock.now += 2.0
-    assert g.retry_hint() == pytest.approx(3.4 - 2.0 + 0.1)
+    assert g.retry_hint() == pytest.approx(last - 2.0 + step)
 
 
 def test_hints_are_capped():
@@ -109,3 +111,23 @@ def test_overdue_after_the_budget():
 def test_limit_must_be_positive():
     with pytest.raises(ValueError):
         Admission(limit=0, budget_seconds=1, max_hint_seconds=1)
+
+
+def test_a_burst_before_any_resume_finished_is_not_promised_a_faster_rate():
+    clock = FakeClock()
+    g = gate(clock, limit=4, initial_resume_seconds=0.25)
+    for _ in range(4):
+        g.try_enter()
+    clock.now += 2.0  # nothing finished: the oldest resume has taken 2 s so far
+    assert g.rate == pytest.approx(4 / 2.0)
+    hints = [g.retry_hint() for _ in range(3)]
+    assert hints[1] - hints[0] == pytest.approx(1 / (RATE_MARGIN * 2.0))
+
+
+def test_the_oldest_resume_in_flight_leaves_the_estimate_when_done():
+    clock = FakeClock()
+    g = gate(clock, limit=4, initial_resume_seconds=0.25)
+    slow = g.try_enter()
+    clock.now += 3.0
+    g.leave(slow, completed=False)
+    assert g.rate == pytest.approx(4 / 0.25)

@@ -192,7 +192,6 @@ async def test_counselor_of_another_site_cannot_touch_the_conversation(site):
             error, _ = await receive_until(agent, of_type("error"))
             answers.append((error["code"], error["message"]))
         assert answers[0] == answers[1] == ("not_found", "No such conversation."), kind
-
     await agent.send_json_to(
         {"type": "send", "conversation": conversation, "client_id": "z", "body": "hi"}
     )
