@@ -10,6 +10,7 @@ Invariants the database enforces (not only the code):
 import secrets
 import uuid
 from functools import lru_cache
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -33,6 +34,14 @@ def new_site_key() -> str:
 
 def new_identify_secret() -> str:
     return "sk_" + secrets.token_urlsafe(32)
+
+
+def origin_key(value: str) -> str | None:
+    """`scheme://host[:port]` of an origin or URL, lower case; None if not http(s)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class Site(models.Model):
@@ -60,10 +69,11 @@ class Site(models.Model):
 
     @property
     def origins(self) -> set[str]:
+        """Allowed origins as `scheme://host[:port]`, lower case (the form the
+        visitor socket compares an `Origin` header in); entries that are not http(s)
+        URLs with a host are ignored."""
         return {
-            o.strip().rstrip("/").lower()
-            for o in self.allowed_origins.split()
-            if o.strip()
+            origin for o in self.allowed_origins.split() if (origin := origin_key(o))
         }
 
 

@@ -4,7 +4,6 @@ frames, and forwarding of published frames. Handlers are `frame_<type>` methods.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -13,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chat.consumers.frames import FrameError
+from chat.models import origin_key
 from core import realtime
 from core.errors import ServiceError
 from core.jsonutil import JSONDecodeError, dumps, loads
@@ -35,12 +35,7 @@ def header(scope, name: bytes) -> str | None:
 
 def origin_of(scope) -> str | None:
     origin = header(scope, b"origin")
-    if not origin:
-        return None
-    parts = urlsplit(origin)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    return origin_key(origin) if origin else None
 
 
 class JsonSocket(AsyncWebsocketConsumer):

@@ -114,7 +114,7 @@ if REDIS_URL:
             "BACKEND": "core.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which kills idle
-                # subscribers of the core layer; see FINDINGS.md and the idle tests in
+                # subscribers of the core layer; see docs/stack-notes.md and the idle tests in
                 # tests/chat/test_consumers.py and tests/chat/test_multiprocess.py.
                 "hosts": [
                     {

@@ -415,7 +415,7 @@ def test_idle_sockets_survive_past_redis_socket_timeout(cluster, people):
         visitor, counselor = chat.visitor, chat.counselor
         try:
             frames_before = (len(visitor.frames), len(counselor.frames))
-            # Longer than redis-py 8's default 5 s socket timeout (FINDINGS.md).
+            # Longer than redis-py 8's default 5 s socket timeout (docs/stack-notes.md).
             await asyncio.sleep(7)
             assert (len(visitor.frames), len(counselor.frames)) == frames_before, (
                 visitor.frames[frames_before[0] :],

@@ -2,7 +2,7 @@
 
 Each process gets its own session (process group), so one `killpg` ends it together
 with anything it spawned, and the Popen handle is the server itself, never a shell
-(FINDINGS.md: `$!` after `cd x && cmd &` is the shell's id).
+(docs/stack-notes.md: `$!` after `cd x && cmd &` is the shell's id).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ survive the load at all (see docs/benchmarks.md):
 
 - redis-py 8 gives every connection a 5 s socket timeout while the layer blocks in
   BZPOPMIN for 5 s, so idle consumers crash; and it caps a pool at 100 connections.
-  Both are set as FINDINGS.md says.
+  Both are set as docs/stack-notes.md says.
 - CONN_MAX_AGE: the tutorial leaves Django's default (0, a new PostgreSQL connection
   per message). BENCH_TUTORIAL_CONN_MAX_AGE defaults to 600 here, the fairer (faster)
   choice; set it to 0 to measure the tutorial as written.
