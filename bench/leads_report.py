@@ -7,7 +7,8 @@ from __future__ import annotations
 import statistics
 
 TARGET_P95_MS = 200.0
-CLIENT_LIMIT = 0.7  # docs/stack-notes.md: a step whose client is above 70% of a core is void
+# docs/stack-notes.md: a step whose client is above 70% of a core is void.
+CLIENT_LIMIT = 0.7
 
 
 def header(results: dict) -> str:

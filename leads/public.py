@@ -12,6 +12,7 @@ No session and no CSRF: nothing here acts on a logged-in user's behalf.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -53,6 +54,9 @@ PUBLIC_SOURCES = {
 }
 
 
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]*")
+
+
 class SiteIpThrottle(SimpleRateThrottle):
     setting = ""
 
@@ -63,7 +67,10 @@ class SiteIpThrottle(SimpleRateThrottle):
         site = request.query_params.get("site") or ""
         if request.method == "POST" and isinstance(request.data, dict):
             site = str(request.data.get("site") or "")
-        return f"throttle:{self.setting}:{client_ip(request)}:{site[:64]}"
+        # Real keys are URL-safe tokens; anything else shares one bucket per IP (and
+        # control characters never reach the cache's key).
+        key = site[:64] if _KEY_SHAPE.fullmatch(site[:64]) else "?"
+        return f"throttle:{self.setting}:{client_ip(request)}:{key}"
 
 
 class LeadFormThrottle(SiteIpThrottle):

@@ -114,8 +114,8 @@ if REDIS_URL:
             "BACKEND": "core.channel_layer.PubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which kills idle
-                # subscribers of the core layer; see docs/stack-notes.md and the idle tests in
-                # tests/chat/test_consumers.py and tests/chat/test_multiprocess.py.
+                # subscribers of the core layer; see docs/stack-notes.md and the idle
+                # tests in tests/chat/test_consumers.py and test_multiprocess.py.
                 "hosts": [
                     {
                         "address": REDIS_URL,

@@ -355,7 +355,8 @@ async def test_transfer_moves_the_chat_to_a_colleague(setup):
 
 
 async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
-    """redis-py 8 defaults to a 5 s socket timeout (docs/stack-notes.md): idle must survive."""
+    """redis-py 8 defaults to a 5 s socket timeout (docs/stack-notes.md): idle
+    sockets must survive it."""
     site, counselor = setup
     agent, visitor, conversation_id, _ = await live_chat(site, counselor)
     ack = {"conversation": conversation_id}

@@ -228,7 +228,7 @@ def test_csv_export_has_the_rows_of_the_filter(login, server):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:6] == [
         "reference",
-        "created_at",
+        "created_at (Asia/Seoul)",  # times are the site's, and say so
         "source",
         "status",
         "name",
