@@ -88,6 +88,7 @@ def console(request):
         "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],
         "maxTextChars": settings.CHAT["MAX_TEXT_CHARS"],
         "loginUrl": reverse("agents_ui:login"),
+        "debug": settings.DEBUG,  # window.consoleApp for the browser tests
     }
     return render(request, "agents_ui/console.html", {"config": config})
 
@@ -128,6 +129,7 @@ def leads(request):
             {"value": v, "label": str(label)} for v, label in Lead.Source.choices
         ],
         "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
+        "debug": settings.DEBUG,  # window.leadsApp
     }
     return render(
         request,

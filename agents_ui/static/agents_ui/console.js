@@ -3,7 +3,7 @@
 
 import { Alerts } from "./alerts.js";
 import { ChatView } from "./chatview.js";
-import { $, h, region, setTimeZone } from "./dom.js";
+import { $, exposeForDebugging, h, region, setTimeZone } from "./dom.js";
 import { Session } from "./session.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket, socketUrl } from "./socket.js";
@@ -43,8 +43,8 @@ const session = new Session({ socket, store, ui });
 const sidebar = new Sidebar({ store, session, alerts });
 const view = new ChatView({ store, session, config });
 const visitors = new LiveVisitors({ toast: (text, kind) => alerts.toast(text, kind) });
-// Exposed for debugging from the browser console and for the browser tests.
-window.consoleApp = { store, session, socket, visitors };
+// For the browser's console and the browser tests, under DEBUG only.
+exposeForDebugging("consoleApp", { store, session, socket, visitors }, config);
 
 function render() {
   renderQueued = false;

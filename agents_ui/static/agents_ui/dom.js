@@ -114,3 +114,42 @@ export function newClientId() {
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// A cookie's value, "" when unset (the CSRF token: a login in another tab rotates it,
+// so it is read at each request).
+export function cookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+// Amounts from the shops' tracking are won: "₩12,900"; "" for anything not a number.
+export function won(value) {
+  const n = Number(value);
+  return Number.isFinite(n) ? `₩${n.toLocaleString("en-US", { maximumFractionDigits: 0 })}` : "";
+}
+
+// "/bags?page=2" of a page address; the text as it came when it is no URL.
+export function pathOf(url) {
+  try {
+    const u = new URL(url);
+    return `${u.pathname}${u.search}`;
+  } catch (err) {
+    return String(url || "");
+  }
+}
+
+// A stylesheet next to the calling module, linked once (views that come and go
+// bring their own look; `href` is absolute, from `new URL(..., import.meta.url)`).
+export function linkStylesheet(href) {
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(h("link", { rel: "stylesheet", href }));
+}
+
+// The page's handles (store, socket, ...) on `window` for the browser's console and
+// the browser tests, only when the server runs with DEBUG (config.debug).
+export function exposeForDebugging(name, handles, config) {
+  if (config && config.debug) window[name] = handles;
+}

@@ -5,7 +5,7 @@
 // otherwise; the current page's time ticks every second in between. One element,
 // kept across the panel's rebuilds; everything from the visitor is set as text.
 
-import { fmtDateTime, h } from "./dom.js";
+import { fmtDateTime, h, linkStylesheet, pathOf, won } from "./dom.js";
 
 const REFRESH_MS = 20000;
 const LIVE_REFRESH_MS = 3000;
@@ -33,13 +33,6 @@ const EVENT_TEXT = {
   purchase: (e) => `Bought${e.order ? ` ${e.order}` : ""}${e.amount ? ` · ${won(e.amount)}` : ""}`,
 };
 
-// The console's own look (the template links console.css and conversation.css).
-function linkStyles() {
-  const href = new URL("./journey.css", import.meta.url).href;
-  if (document.querySelector(`link[href="${href}"]`)) return;
-  document.head.append(h("link", { rel: "stylesheet", href }));
-}
-
 export function fmtDwell(seconds) {
   if (seconds === null || seconds === undefined) return "";
   const s = Math.max(0, Math.round(seconds));
@@ -47,20 +40,6 @@ export function fmtDwell(seconds) {
     return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
   }
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function won(value) {
-  const n = Number(value);
-  return Number.isFinite(n) ? `₩${n.toLocaleString("en-US", { maximumFractionDigits: 0 })}` : "";
-}
-
-function pathOf(url) {
-  try {
-    const u = new URL(url);
-    return `${u.pathname}${u.search}`;
-  } catch (err) {
-    return String(url || "");
-  }
 }
 
 function hostOf(url) {
@@ -87,7 +66,8 @@ function facts(rows) {
 
 export class JourneyPanel {
   constructor() {
-    linkStyles();
+    // Its own look: the console's template links console.css and conversation.css.
+    linkStylesheet(new URL("./journey.css", import.meta.url).href);
     this.el = h("section", { className: "journey", "aria-label": "Journey", dataset: { region: "journey" } });
     this.publicId = null;
     this.data = null;

@@ -1,6 +1,8 @@
 // The lead API over fetch: session cookie + CSRF header, JSON in and out, and one
 // error type that carries what the page shows (409 refusals, 400 field messages).
 
+import { cookie } from "./dom.js";
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(ApiError.describe(status, body));
@@ -23,14 +25,6 @@ export class ApiError extends Error {
     if (status === 0) return "The server could not be reached. Check the connection and retry.";
     return `The server answered ${status}.`;
   }
-}
-
-function cookie(name) {
-  for (const part of document.cookie.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
-  }
-  return "";
 }
 
 export class LeadsApi {

@@ -2,7 +2,7 @@
 // table with cursor pages, counts per status, the detail drawer (#<id>) and, for
 // managers, the CSV export and the privacy dialog.
 
-import { $, h, region } from "./dom.js";
+import { $, exposeForDebugging, h, region } from "./dom.js";
 import { LeadsApi } from "./leads-api.js";
 import { LeadDrawer } from "./leads-detail.js";
 import { validZone } from "./leads-format.js";
@@ -257,12 +257,16 @@ setInterval(() => table.tick(), 30_000);
 
 applyFilters();
 syncDrawer();
-// Exposed for debugging from the browser console.
-window.leadsApp = {
-  api,
-  table,
-  drawer,
-  get filters() {
-    return filters;
+// For the browser's console, under DEBUG only.
+exposeForDebugging(
+  "leadsApp",
+  {
+    api,
+    table,
+    drawer,
+    get filters() {
+      return filters;
+    },
   },
-};
+  config,
+);

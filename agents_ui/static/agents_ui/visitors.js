@@ -4,7 +4,7 @@
 // an "Invite to chat" form (POST /api/visitors/<public id>/invite/). Everything from
 // the visitor is set as text.
 
-import { h, region } from "./dom.js";
+import { cookie, h, linkStylesheet, pathOf, region, won } from "./dom.js";
 import { JourneyPanel } from "./journey.js";
 
 const REFRESH_MS = 10000;
@@ -35,39 +35,11 @@ function deviceIcon(kind) {
   return svg;
 }
 
-function linkStyles() {
-  const href = new URL("./visitors.css", import.meta.url).href;
-  if (document.querySelector(`link[href="${href}"]`)) return;
-  document.head.append(h("link", { rel: "stylesheet", href }));
-}
-
-function cookie(name) {
-  for (const part of document.cookie.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
-  }
-  return "";
-}
-
 // Under an hour m:ss, then h:mm.
 export function fmtOnSite(seconds) {
   const s = Math.max(0, Math.floor(Number(seconds) || 0));
   if (s >= 3600) return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}`;
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function won(value) {
-  const n = Number(value);
-  return Number.isFinite(n) ? `₩${n.toLocaleString("en-US", { maximumFractionDigits: 0 })}` : "";
-}
-
-function pathOf(url) {
-  try {
-    const u = new URL(url);
-    return `${u.pathname}${u.search}`;
-  } catch (err) {
-    return String(url || "");
-  }
 }
 
 function pageLabel(page) {
@@ -93,7 +65,7 @@ function readInvited() {
 
 export class LiveVisitors {
   constructor({ toast } = {}) {
-    linkStyles();
+    linkStylesheet(new URL("./visitors.css", import.meta.url).href);
     this.toast = toast || (() => {});
     this.listEl = region("visitors");
     this.section = region("visitors-section");
