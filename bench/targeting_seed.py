@@ -2,7 +2,7 @@
 R active rules saved through ``full_clean`` (banner actions). Prints JSON: the site
 key, the visitors' tokens, the page categories and the promo paths.
 
-Rules, for R rules (``targeting.bench_engine``'s idea: a shop with more rules has
+Rules, for R rules (``bench.targeting_engine``'s idea: a shop with more rules has
 them on more categories, ``cats = max(10, R // 10)``):
 
 * ``max(1, R // 100)`` *promo* rules: path prefix ``/promo/<k>/`` and category

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chat.models import Site, Visitor
+from targeting.engine.snapshot import Snapshot
 from targeting.models import TrackEvent, VisitorProfile
 from targeting.presence import presence
-from targeting.snapshot import Snapshot
 from targeting.tracking import TrackedEvent, _crm_for_engine, apply
 
 RETAIN = timedelta(days=30)

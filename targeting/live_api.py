@@ -25,10 +25,10 @@ from core import realtime
 from leads.models import AccessLog
 from leads.services.privacy import personal_data_viewed
 from targeting import clock, live
+from targeting.engine.snapshot import url_host
 from targeting.models import Offer, Rule, TrackEvent, VisitSession
 from targeting.presence import PresenceUnavailable, presence
 from targeting.services.offers import offer_frame
-from targeting.snapshot import url_host
 
 LIVE_MINUTES = 5
 MANUAL_RULE = "Manual invitation"

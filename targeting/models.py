@@ -292,7 +292,7 @@ class Offer(models.Model):
         max_length=10, choices=Variant, default=Variant.TREATMENT
     )
     kind = models.CharField(max_length=12, choices=Kind)
-    # What was shown (targeting.actions.render_action), or would have been.
+    # What was shown (targeting.engine.actions.render_action), or would have been.
     payload = models.JSONField(default=dict, blank=True)
     coupon = models.ForeignKey(
         Coupon, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -20,7 +20,8 @@ from leads.services.availability import (
     availability_payload_peek,
 )
 from targeting import clock
-from targeting.engine import pick, rank_key
+from targeting.engine.evaluator import pick, rank_key
+from targeting.engine.snapshot import Context, Snapshot
 from targeting.services.offers import offer_answer, offer_ignore, offer_present
 from targeting.services.rules import (
     SiteRules,
@@ -30,7 +31,6 @@ from targeting.services.rules import (
     site_rules_peek,
     site_rules_stale,
 )
-from targeting.snapshot import Context, Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.text import BadText, text_clean, text_length
-from targeting.snapshot import Inflow, Page, Purchase, Search, Session, Snapshot
+from targeting.engine.snapshot import Inflow, Page, Purchase, Search, Session, Snapshot
 
 MAX_EVENTS = 20
 KINDS = frozenset(

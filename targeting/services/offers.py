@@ -17,11 +17,11 @@ from chat.services.conversations import conversation_start
 from chat.services.messages import SendItem, messages_append
 from core.errors import ServiceError
 from targeting import clock
-from targeting.actions import render_action
+from targeting.engine.actions import render_action
+from targeting.engine.snapshot import Snapshot
 from targeting.models import CouponPool, Offer
 from targeting.services.coupons import coupon_assign
 from targeting.services.rules import HOLDOUT, RuleSpec, variant_for
-from targeting.snapshot import Snapshot
 
 ANSWERS = {"accepted": Offer.State.ACCEPTED, "rejected": Offer.State.REJECTED}
 

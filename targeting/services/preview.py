@@ -13,9 +13,11 @@ from chat.models import Site, Visitor
 from core.errors import ServiceError
 from leads.services.availability import site_availability
 from targeting import clock, live
-from targeting.actions import render_action
-from targeting.conditions_values import RuleError
-from targeting.engine import evaluate
+from targeting.engine.actions import render_action
+from targeting.engine.conditions_values import RuleError
+from targeting.engine.evaluator import evaluate
+from targeting.engine.snapshot import Context, Snapshot
+from targeting.engine.snapshot import Offer as OfferRecord
 from targeting.models import Coupon, CouponPool, Offer, Rule
 from targeting.services.coupons import pool_free
 from targeting.services.rules import (
@@ -25,8 +27,6 @@ from targeting.services.rules import (
     rule_compile,
     variant_for,
 )
-from targeting.snapshot import Context, Snapshot
-from targeting.snapshot import Offer as OfferRecord
 
 CLOSED_REASONS = ("closed_hours", "holiday", "closure", "no_hours")
 SHORT_ID_MIN = 4

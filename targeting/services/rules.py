@@ -22,14 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Site
-from targeting import engine
-from targeting.actions import validate_action
-from targeting.conditions import compile_condition
-from targeting.conditions_page import PageTarget, parse_target_pages
-from targeting.conditions_values import RuleError
-from targeting.index import RuleIndex
+from targeting.engine import evaluator
+from targeting.engine.actions import validate_action
+from targeting.engine.conditions import compile_condition
+from targeting.engine.conditions_page import PageTarget, parse_target_pages
+from targeting.engine.conditions_values import RuleError
+from targeting.engine.index import RuleIndex
+from targeting.engine.snapshot import Snapshot
 from targeting.models import CouponPool, Offer, Rule
-from targeting.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +134,9 @@ def rule_errors(rule: Rule) -> dict[str, str]:
     return errors
 
 
-def rule_compile(rule: Rule) -> engine.Rule:
+def rule_compile(rule: Rule) -> evaluator.Rule:
     """The engine's rule (raises ``RuleError`` for a rule that was never cleaned)."""
-    return engine.compile_rule(
+    return evaluator.compile_rule(
         id=rule.pk,
         condition=compile_condition(rule.condition),
         priority=rule.priority,
@@ -198,7 +198,7 @@ class RuleSpec:
 class SiteRules(RuleIndex):
     """The index of a site's rules in force, plus their settings by rule id."""
 
-    def __init__(self, rules: Iterable[tuple[engine.Rule, RuleSpec]]) -> None:
+    def __init__(self, rules: Iterable[tuple[evaluator.Rule, RuleSpec]]) -> None:
         pairs = list(rules)
         super().__init__(compiled for compiled, _ in pairs)
         self.specs: dict[int, RuleSpec] = {spec.id: spec for _, spec in pairs}

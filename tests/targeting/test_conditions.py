@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from targeting.snapshot import (
+from targeting.engine.snapshot import (
     Cart,
     CartEvent,
     CartItem,

@@ -7,13 +7,13 @@ from django.core import mail
 from django.utils import timezone
 
 from chat.models import CounselorProfile
+from targeting.engine.snapshot import Page, Session, Snapshot
 from targeting.models import CouponPool, Offer
 from targeting.services.coupons import coupon_assign, coupon_codes_add
 from targeting.services.offers import offer_present
 from targeting.services.preview import preview_text, rule_preview
 from targeting.services.results import results_text, rule_results
 from targeting.services.rules import RuleSpec
-from targeting.snapshot import Page, Session, Snapshot
 from tests.factories import CounselorFactory, VisitorFactory
 from tests.targeting.rulesutil import rule_make
 from tests.targeting.test_rules_api import on_bags_page

@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from targeting.conditions import compile_condition
-from targeting.conditions_base import All, Any, Leaf
-from targeting.engine import (
+from targeting.engine.conditions import compile_condition
+from targeting.engine.conditions_base import All, Any, Leaf
+from targeting.engine.evaluator import (
     Rule,
     RuleError,
     choose_winner,
@@ -16,7 +16,7 @@ from targeting.engine import (
     pick,
     ranked,
 )
-from targeting.snapshot import (
+from targeting.engine.snapshot import (
     Cart,
     CartEvent,
     CartItem,

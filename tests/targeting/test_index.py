@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from targeting.engine import compile_rule, matches
-from targeting.index import RuleIndex
-from targeting.snapshot import Cart, CartItem, Page
+from targeting.engine.evaluator import compile_rule, matches
+from targeting.engine.index import RuleIndex
+from targeting.engine.snapshot import Cart, CartItem, Page
 from tests.targeting.util import snap
 
 YES = {"field": "returning"}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from targeting.engine.snapshot import Session
 from targeting.models import Rule
 from targeting.services.rules import (
     rule_allowed,
@@ -18,7 +19,6 @@ from targeting.services.rules import (
     site_rules_peek,
     variant_for,
 )
-from targeting.snapshot import Session
 from tests.targeting.rulesutil import rule_build, rule_make, rules_cache  # noqa: F401
 from tests.targeting.util import NOW, ago, snap
 

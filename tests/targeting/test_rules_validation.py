@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, time
 import pytest
 from django.core.exceptions import ValidationError
 
-from targeting.actions import render_action, validate_action
-from targeting.conditions_values import RuleError
+from targeting.engine.actions import render_action, validate_action
+from targeting.engine.conditions_values import RuleError
+from targeting.engine.seed_rules import SEED_RULES
+from targeting.engine.snapshot import Page
 from targeting.models import CouponPool
-from targeting.seed_rules import SEED_RULES
-from targeting.snapshot import Page
 from tests.factories import SiteFactory
 from tests.targeting.rulesutil import BANNER, rule_build, rule_make
 from tests.targeting.util import snap

@@ -10,8 +10,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from targeting import clock
+from targeting.engine.seed_rules import SEED_RULES
 from targeting.models import Offer, Rule
-from targeting.seed_rules import SEED_RULES
 from targeting.services.identify import identify_signature
 from targeting.services.rules import rules_cache_clear
 from tests.chat.wsutil import of_type, receive_until, visitor_socket

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from targeting.engine import evaluate, matches, pick, ranked
-from targeting.index import RuleIndex
-from targeting.seed_rules import LOAN_FUNNEL, SEED_RULES, SHOP_FUNNEL, seed_rules
-from targeting.snapshot import Checkout, Inflow, Page, Purchase, Session
+from targeting.engine.evaluator import evaluate, matches, pick, ranked
+from targeting.engine.index import RuleIndex
+from targeting.engine.seed_rules import LOAN_FUNNEL, SEED_RULES, SHOP_FUNNEL, seed_rules
+from targeting.engine.snapshot import Checkout, Inflow, Page, Purchase, Session
 from tests.targeting.util import NOW, SEOUL, later, snap
 
 RULES = seed_rules()

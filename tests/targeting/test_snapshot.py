@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from targeting.snapshot import (
+from targeting.engine.snapshot import (
     Checkout,
     Context,
     Page,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from targeting.snapshot import Snapshot
+from targeting.engine.snapshot import Snapshot
 from targeting.tracking import BadEvent, TrackedEvent, apply, parse_event, parse_events
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

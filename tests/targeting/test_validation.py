@@ -2,9 +2,9 @@
 
 import pytest
 
-from targeting.conditions import MAX_DEPTH, MAX_LEAVES, compile_condition
-from targeting.conditions_text import literal_prefix, regex_hazard
-from targeting.conditions_values import RuleError
+from targeting.engine.conditions import MAX_DEPTH, MAX_LEAVES, compile_condition
+from targeting.engine.conditions_text import literal_prefix, regex_hazard
+from targeting.engine.conditions_values import RuleError
 
 YES = {"field": "returning"}
 

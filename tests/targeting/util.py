@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from targeting.conditions import compile_condition
-from targeting.engine import Decision, evaluate
-from targeting.snapshot import Snapshot
+from targeting.engine.conditions import compile_condition
+from targeting.engine.evaluator import Decision, evaluate
+from targeting.engine.snapshot import Snapshot
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # Friday 2025-03-14, 12:00 in Seoul.

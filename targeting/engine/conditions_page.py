@@ -8,9 +8,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from targeting.conditions_base import Leaf
-from targeting.conditions_text import STR_OPS, StrTest, compile_regex, parse_str_test
-from targeting.conditions_values import (
+from targeting.engine.conditions_base import Leaf
+from targeting.engine.conditions_text import (
+    STR_OPS,
+    StrTest,
+    compile_regex,
+    parse_str_test,
+)
+from targeting.engine.conditions_values import (
     BOUND_KEYS,
     Bounds,
     RuleError,
@@ -21,10 +26,10 @@ from targeting.conditions_values import (
     format_duration,
     parse_bounds,
 )
-from targeting.snapshot import DEVICES
+from targeting.engine.snapshot import DEVICES
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 PAGE = frozenset({"page_view"})
 CART = frozenset({"page_view", "cart", "purchase"})

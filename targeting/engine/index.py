@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from targeting.conditions_base import All, Condition, Not
-from targeting.conditions_page import PageTarget, StringLeaf, TargetPagesLeaf
-from targeting.conditions_text import literal_prefix
-from targeting.engine import Rule, rank_key
-from targeting.snapshot import Snapshot, url_path
+from targeting.engine.conditions_base import All, Condition, Not
+from targeting.engine.conditions_page import PageTarget, StringLeaf, TargetPagesLeaf
+from targeting.engine.conditions_text import literal_prefix
+from targeting.engine.evaluator import Rule, rank_key
+from targeting.engine.snapshot import Snapshot, url_path
 
 
 class CategoryIs(NamedTuple):

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from targeting.conditions_base import Leaf
-from targeting.conditions_page import Builder, show
-from targeting.conditions_values import (
+from targeting.engine.conditions_base import Leaf
+from targeting.engine.conditions_page import Builder, show
+from targeting.engine.conditions_values import (
     RuleError,
     as_int,
     as_str,
@@ -20,7 +20,7 @@ from targeting.conditions_values import (
 )
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 
 class CheckoutLeaf(Leaf):

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from targeting.conditions_base import Leaf
-from targeting.conditions_page import CART, PAGE, Builder
-from targeting.conditions_text import StrTest, parse_str_test
-from targeting.conditions_values import (
+from targeting.engine.conditions_base import Leaf
+from targeting.engine.conditions_page import CART, PAGE, Builder
+from targeting.engine.conditions_text import StrTest, parse_str_test
+from targeting.engine.conditions_values import (
     BOUND_KEYS,
     Bounds,
     RuleError,
@@ -29,10 +29,10 @@ from targeting.conditions_values import (
     parse_window,
     required,
 )
-from targeting.snapshot import OFFER_OUTCOMES
+from targeting.engine.snapshot import OFFER_OUTCOMES
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 Index = Callable[["Snapshot"], Mapping[str, tuple[datetime, ...]]]
 

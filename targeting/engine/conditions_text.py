@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from targeting.conditions_values import (
+from targeting.engine.conditions_values import (
     RuleError,
     as_bool,
     as_str,

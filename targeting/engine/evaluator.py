@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from targeting.conditions import compile_condition, condition_triggers
-from targeting.conditions_base import All, Condition, Reason
-from targeting.conditions_page import PageTarget, TargetPagesLeaf, parse_target_pages
-from targeting.conditions_values import RuleError
-from targeting.snapshot import Snapshot
+from targeting.engine.conditions import compile_condition, condition_triggers
+from targeting.engine.conditions_base import All, Condition, Reason
+from targeting.engine.conditions_page import (
+    PageTarget,
+    TargetPagesLeaf,
+    parse_target_pages,
+)
+from targeting.engine.conditions_values import RuleError
+from targeting.engine.snapshot import Snapshot
 
 __all__ = [
     "EVENT_TYPES",

@@ -7,7 +7,7 @@ and runs ``pick`` (rules in priority order up to the first match, with ``wake_at
 Rules are spread over categories and pages as a shop would have them (a shop with more
 rules has them on more categories: max(10, R / 10)), plus four site-wide rules.
 
-Run: ``.venv/bin/python -m targeting.bench_engine [--events N] [--repeat K]``
+Run: ``.venv/bin/python -m bench.targeting_engine [--events N] [--repeat K]``
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from targeting.engine import Rule, compile_rule, pick, ranked
-from targeting.index import RuleIndex
-from targeting.snapshot import Checkout, Inflow, Page, Purchase, Session, Snapshot
+from targeting.engine.evaluator import Rule, compile_rule, pick, ranked
+from targeting.engine.index import RuleIndex
+from targeting.engine.snapshot import (
+    Checkout,
+    Inflow,
+    Page,
+    Purchase,
+    Session,
+    Snapshot,
+)
 
 T0 = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
 SEOUL = ZoneInfo("Asia/Seoul")

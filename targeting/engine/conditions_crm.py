@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from targeting.conditions_base import Leaf
-from targeting.conditions_calendar import midnight
-from targeting.conditions_page import Builder, show
-from targeting.conditions_values import (
+from targeting.engine.conditions_base import Leaf
+from targeting.engine.conditions_calendar import midnight
+from targeting.engine.conditions_page import Builder, show
+from targeting.engine.conditions_values import (
     RuleError,
     as_bool,
     as_int,
@@ -25,7 +25,7 @@ from targeting.conditions_values import (
 )
 
 if TYPE_CHECKING:
-    from targeting.snapshot import CrmValue, Snapshot
+    from targeting.engine.snapshot import CrmValue, Snapshot
 
 IDENTIFY = frozenset({"page_view", "identify"})
 

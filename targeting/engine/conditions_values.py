@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from targeting.snapshot import at_of
+from targeting.engine.snapshot import at_of
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 MAX_DURATION = 400 * 86400  # longest window or threshold: past any retention period
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from targeting.engine import Rule, compile_rule
+from targeting.engine.evaluator import Rule, compile_rule
 
 # The loan site's limit-check funnel and the shop's checkout funnel, in order.
 LOAN_FUNNEL = ("limit_inquiry", "limit_check", "limit_result", "application")

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 Timed = tuple[bool, datetime | None]
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from targeting.conditions_base import Leaf
-from targeting.conditions_page import Builder
-from targeting.conditions_values import (
+from targeting.engine.conditions_base import Leaf
+from targeting.engine.conditions_page import Builder
+from targeting.engine.conditions_values import (
     RuleError,
     as_str,
     check_keys,
@@ -18,7 +18,7 @@ from targeting.conditions_values import (
 )
 
 if TYPE_CHECKING:
-    from targeting.snapshot import Snapshot
+    from targeting.engine.snapshot import Snapshot
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ONE_DAY = timedelta(days=1)

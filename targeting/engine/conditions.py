@@ -73,17 +73,17 @@ from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
 from typing import Any
 
-from targeting import (
+from targeting.engine import (
     conditions_calendar,
     conditions_checkout,
     conditions_crm,
     conditions_history,
     conditions_page,
 )
-from targeting.conditions_base import All, Condition, Leaf, Not
-from targeting.conditions_base import Any as AnyOf
-from targeting.conditions_page import Builder
-from targeting.conditions_values import RuleError
+from targeting.engine.conditions_base import All, Condition, Leaf, Not
+from targeting.engine.conditions_base import Any as AnyOf
+from targeting.engine.conditions_page import Builder
+from targeting.engine.conditions_values import RuleError
 
 MAX_DEPTH = 8
 MAX_LEAVES = 50

@@ -30,8 +30,8 @@ from difflib import get_close_matches
 from typing import Any
 from urllib.parse import urlsplit
 
-from targeting.conditions_values import RuleError
-from targeting.snapshot import Snapshot
+from targeting.engine.conditions_values import RuleError
+from targeting.engine.snapshot import Snapshot
 
 KINDS = ("chat_invite", "banner", "coupon", "callback", "survey")
 PLACEMENTS = ("corner", "bar", "modal")
