@@ -15,20 +15,18 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from chat import events, selectors
+from chat import events, hooks, selectors
 from chat.models import Conversation, Message
 from chat.services.messages import SendItem, message_history, messages_append
 from core.api import TextField
-from leads.models import AccessLog
-from leads.services.privacy import personal_data_viewed
 
 
 def _viewed(request, action: str, rows) -> None:
-    """The personal-data access log (leads.services.privacy) for conversations
-    shown: their ids and their visitors'."""
+    """The personal-data access log (kept by leads, through chat.hooks) for
+    conversations shown: their ids and their visitors'."""
     rows = [row for row in rows if isinstance(row, dict) and "id" in row]
     sites = {row["site"]["id"] for row in rows}
-    personal_data_viewed(
+    hooks.personal_data_viewed(
         request=request,
         action=action,
         site_id=sites.pop() if len(sites) == 1 else None,
@@ -108,12 +106,12 @@ class ConversationViewSet(
         response = super().list(request, *args, **kwargs)
         data = response.data
         rows = data.get("results", []) if isinstance(data, dict) else data
-        _viewed(request, AccessLog.Action.CONVERSATIONS, rows)
+        _viewed(request, hooks.VIEWED_CONVERSATIONS, rows)
         return response
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        _viewed(request, AccessLog.Action.CONVERSATIONS, [response.data])
+        _viewed(request, hooks.VIEWED_CONVERSATIONS, [response.data])
         return response
 
     @extend_schema(request=MessageInSerializer, responses=OpenApiTypes.OBJECT)
@@ -129,9 +127,9 @@ class ConversationViewSet(
             rows, more = message_history(
                 conversation=conversation, after_seq=after, for_visitor=False, limit=200
             )
-            personal_data_viewed(
+            hooks.personal_data_viewed(
                 request=request,
-                action=AccessLog.Action.TRANSCRIPT,
+                action=hooks.VIEWED_TRANSCRIPT,
                 site_id=conversation.site_id,
                 visitor_ids=[conversation.visitor_id],
                 conversation_ids=[conversation.pk],

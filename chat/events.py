@@ -182,3 +182,44 @@ def message_frames(message: Message, conversation: Conversation) -> list[tuple]:
     else:
         frames.append((site_group(conversation.site_id), agent_frame))
     return frames
+
+
+# -- frames answering one socket (REST and socket payloads share the builders above)
+
+
+def ack_frame(client_id: str, result) -> dict:
+    """The `ack` of a stored send (a `SendResult`: the message, and whether the
+    client id had been stored already)."""
+    message = result.message
+    return {
+        "type": "ack",
+        "client_id": client_id,
+        "conversation": message.conversation_id,
+        "id": message.pk,
+        "seq": message.seq,
+        "created_at": message.created_at.isoformat(),
+        "duplicate": result.duplicate,
+    }
+
+
+def conversation_frame(reason: str, snapshot: dict) -> dict:
+    return {"type": "conversation", "reason": reason, "conversation": snapshot}
+
+
+def history_frame(snapshot: dict, messages: list[dict], has_more: bool) -> dict:
+    return {
+        "type": "history",
+        "conversation": snapshot,
+        "messages": messages,
+        "has_more": has_more,
+    }
+
+
+def typing_frame(
+    conversation_id: int, sender: str, typing: bool, *, name: str | None = None
+) -> dict:
+    frame: dict = {"type": "typing", "conversation": conversation_id, "sender": sender}
+    if name is not None:
+        frame["name"] = name
+    frame["typing"] = typing
+    return frame

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from chat import events
-from chat.models import Conversation, CounselorProfile
+from chat.models import Conversation, CounselorProfile, Team
 from chat.services.routing import presence_cutoff, queue_position
 
 
@@ -24,6 +24,42 @@ def conversations_visible_to(counselor: CounselorProfile) -> QuerySet[Conversati
     return Conversation.objects.filter(site__in=counselor.sites.all()).select_related(
         "assignee", "site", "visitor"
     )
+
+
+def visitor_conversation(*, visitor, pk: int) -> Conversation | None:
+    """One of this visitor's conversations (another's id reads as none)."""
+    return (
+        Conversation.objects.select_related("assignee")
+        .filter(pk=pk, visitor=visitor)
+        .first()
+    )
+
+
+def assigned_visitor_id(
+    *, counselor: CounselorProfile, conversation_id: int
+) -> int | None:
+    """The visitor of a conversation assigned to this counselor, else None."""
+    return (
+        Conversation.objects.filter(pk=conversation_id, assignee=counselor)
+        .values_list("visitor_id", flat=True)
+        .first()
+    )
+
+
+def transfer_targets(
+    *, to_counselor_id: int | None, to_team_id: int | None
+) -> tuple[CounselorProfile | None, Team | None, str | None]:
+    """The counselor and team a transfer names; the third item names one missing."""
+    to_counselor = to_team = None
+    if to_counselor_id is not None:
+        to_counselor = CounselorProfile.objects.filter(pk=to_counselor_id).first()
+        if to_counselor is None:
+            return None, None, "No such counselor."
+    if to_team_id is not None:
+        to_team = Team.objects.filter(pk=to_team_id).first()
+        if to_team is None:
+            return None, None, "No such team."
+    return to_counselor, to_team, None
 
 
 def agent_hello(counselor: CounselorProfile) -> dict:

@@ -11,3 +11,13 @@ class LeadsConfig(AppConfig):
         from leads.cors import cors_allow_site_origins
 
         check_request_enabled.connect(cors_allow_site_origins)
+
+        # leads builds on chat: it hears chat's hooks and adds to its sockets.
+        from chat import hooks
+        from leads import sockets
+        from leads.services.availability import availability_refresh
+        from leads.services.privacy import personal_data_viewed
+
+        hooks.staffing_changed.connect(availability_refresh)
+        hooks.personal_data_viewed.connect(personal_data_viewed)
+        sockets.register()

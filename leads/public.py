@@ -13,7 +13,6 @@ No session and no CSRF: nothing here acts on a logged-in user's behalf.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -32,7 +31,7 @@ from rest_framework.views import APIView
 from chat.models import Conversation, Site
 from chat.services.conversations import conversation_close, open_conversation
 from chat.services.visitors import site_by_key, visitor_from_token
-from leads import events
+from leads import attribution, events
 from leads.forms import FormInvalid, clean_callback
 from leads.hours import callback_slots
 from leads.models import Lead
@@ -97,31 +96,6 @@ def site_for_request(request, key, *, same_origin_ok: bool = False) -> Site:
     if origin not in site.origins:
         raise PermissionDenied("This origin may not use this site's forms.")
     return site
-
-
-def _offer_rule(visitor, offer_id, source) -> int | None:
-    """The rule of the visitor's own offer the form came from (attribution): the
-    offer named, else, for a "targeting" form, their latest accepted callback offer
-    of the last day."""
-    if visitor is None:
-        return None
-    from targeting.models import Offer
-
-    offers = Offer.objects.filter(visitor=visitor)
-    if isinstance(offer_id, int) and not isinstance(offer_id, bool):
-        return offers.filter(pk=offer_id).values_list("rule_id", flat=True).first()
-    if source != Lead.Source.TARGETING:
-        return None
-    return (
-        offers.filter(
-            kind="callback",
-            state=Offer.State.ACCEPTED,
-            shown_at__gte=timezone.now() - timedelta(days=1),
-        )
-        .order_by("-shown_at")
-        .values_list("rule_id", flat=True)
-        .first()
-    )
 
 
 class LeadFormView(APIView):
@@ -238,7 +212,11 @@ class LeadSubmitView(SmallBodyMixin, APIView):
         if isinstance(token, str) and len(token) <= 400:
             visitor = visitor_from_token(site=site, token=token)
         conversation = open_conversation(visitor=visitor) if visitor else None
-        rule_id = _offer_rule(visitor, data.get("offer"), source)
+        rule_id = attribution.lead_rule(
+            visitor=visitor,
+            offer_id=data.get("offer"),
+            from_targeting=source == Lead.Source.TARGETING,
+        )
         if rule_id is not None:
             source = Lead.Source.TARGETING  # a targeting rule's callback offer
         elif source == Lead.Source.TARGETING:

@@ -7,18 +7,16 @@ import time
 
 from django.conf import settings
 
-from chat import events, selectors
+from chat import events, hooks, selectors
 from chat.consumers import frames as F
 from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
-from chat.models import Conversation, CounselorProfile, Message, Team
+from chat.models import Message
 from chat.services import conversations as conv_service
 from chat.services.messages import SendItem, message_history
 from chat.services.presence import counselor_seen, counselor_set_status, presence_sweep
+from chat.sockets import agent_send_kinds
 from chat.writer import get_writer
 from core import realtime
-from leads.models import AccessLog
-from leads.services.chatforms import lead_form_send
-from leads.services.privacy import personal_data_viewed
 
 SWEEP_EVERY_SECONDS = 10
 _last_sweep = [0.0]
@@ -90,24 +88,16 @@ class AgentConsumer(JsonSocket):
         conversation = await db(conv_service.conversation_accept)(
             conversation_id=F.req_int(data, "conversation"), counselor=self.counselor
         )
-        await self.send_json(
-            {
-                "type": "conversation",
-                "reason": "assigned",
-                "conversation": await db(events.conversation_for_agent)(conversation),
-            }
-        )
+        snapshot = await db(events.conversation_for_agent)(conversation)
+        await self.send_json(events.conversation_frame("assigned", snapshot))
 
     async def frame_send(self, data: dict):
         kind = data.get("kind", Message.Kind.TEXT)
         payload = None
-        if kind == "lead_form":
-            # The site's configured lead form, built on the server (leads app).
-            result = await db(lead_form_send)(
-                counselor=self.counselor,
-                conversation_id=F.req_int(data, "conversation"),
-                client_id=F.client_id(data),
-            )
+        extension = agent_send_kinds.get(kind) if isinstance(kind, str) else None
+        if extension is not None:
+            # A kind an app above chat handles (leads: the site's lead form).
+            result = await extension(counselor=self.counselor, data=data)
             await self._ack(data["client_id"], result)
             return
         if kind == Message.Kind.CARD:
@@ -141,18 +131,7 @@ class AgentConsumer(JsonSocket):
     async def _ack(self, cid: str, result) -> None:
         if result.error:
             raise F.FrameError(*result.error)
-        message = result.message
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": cid,
-                "conversation": message.conversation_id,
-                "id": message.pk,
-                "seq": message.seq,
-                "created_at": message.created_at.isoformat(),
-                "duplicate": result.duplicate,
-            }
-        )
+        await self.send_json(events.ack_frame(cid, result))
 
     async def frame_typing(self, data: dict):
         conversation_id = F.req_int(data, "conversation")
@@ -160,20 +139,14 @@ class AgentConsumer(JsonSocket):
         visitor_id = await db(self._own_visitor_id)(conversation_id)
         realtime.publish_ephemeral(
             events.visitor_group(visitor_id),
-            {
-                "type": "typing",
-                "conversation": conversation_id,
-                "sender": "agent",
-                "name": self.counselor.display_name,
-                "typing": typing,
-            },
+            events.typing_frame(
+                conversation_id, "agent", typing, name=self.counselor.display_name
+            ),
         )
 
     def _own_visitor_id(self, conversation_id: int) -> int:
-        visitor_id = (
-            Conversation.objects.filter(pk=conversation_id, assignee=self.counselor)
-            .values_list("visitor_id", flat=True)
-            .first()
+        visitor_id = selectors.assigned_visitor_id(
+            counselor=self.counselor, conversation_id=conversation_id
         )
         if visitor_id is None:
             raise F.FrameError("not_assignee", "This conversation is not yours.")
@@ -190,13 +163,8 @@ class AgentConsumer(JsonSocket):
         conversation = await db(conv_service.conversation_close)(
             conversation_id=F.req_int(data, "conversation"), counselor=self.counselor
         )
-        await self.send_json(
-            {
-                "type": "conversation",
-                "reason": "closed",
-                "conversation": await db(events.conversation_for_agent)(conversation),
-            }
-        )
+        snapshot = await db(events.conversation_for_agent)(conversation)
+        await self.send_json(events.conversation_frame("closed", snapshot))
 
     async def frame_transfer(self, data: dict):
         to_counselor_id = F.opt_int(data, "to_counselor")
@@ -206,15 +174,11 @@ class AgentConsumer(JsonSocket):
         )
 
     def _transfer(self, conversation_id, to_counselor_id, to_team_id):
-        to_counselor = to_team = None
-        if to_counselor_id is not None:
-            to_counselor = CounselorProfile.objects.filter(pk=to_counselor_id).first()
-            if to_counselor is None:
-                raise F.FrameError("bad_target", "No such counselor.")
-        if to_team_id is not None:
-            to_team = Team.objects.filter(pk=to_team_id).first()
-            if to_team is None:
-                raise F.FrameError("bad_target", "No such team.")
+        to_counselor, to_team, missing = selectors.transfer_targets(
+            to_counselor_id=to_counselor_id, to_team_id=to_team_id
+        )
+        if missing:
+            raise F.FrameError("bad_target", missing)
         conv_service.conversation_transfer(
             conversation_id=conversation_id,
             counselor=self.counselor,
@@ -242,20 +206,16 @@ class AgentConsumer(JsonSocket):
             limit=settings.CHAT["HISTORY_PAGE"],
         )
         if messages:  # a transcript read from the record: the access log
-            personal_data_viewed(
+            hooks.personal_data_viewed(
                 user=self.counselor.user,
-                action=AccessLog.Action.TRANSCRIPT,
+                action=hooks.VIEWED_TRANSCRIPT,
                 site_id=conversation.site_id,
                 visitor_ids=[conversation.visitor_id],
                 conversation_ids=[conversation.pk],
                 via="socket",
             )
-        return {
-            "type": "history",
-            "conversation": events.conversation_for_agent(conversation),
-            "messages": messages,
-            "has_more": more,
-        }
+        snapshot = events.conversation_for_agent(conversation)
+        return events.history_frame(snapshot, messages, more)
 
 
 async def maybe_sweep() -> None:

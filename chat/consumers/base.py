@@ -107,7 +107,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         if not isinstance(kind, str) or len(kind) > 32:
             await self.send_error("bad_frame", "Frame must be an object with a 'type'.")
             return
-        handler = getattr(self, f"frame_{kind}", None) if kind.isidentifier() else None
+        handler = self.frame_handler(kind) if kind.isidentifier() else None
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type '{kind}'.")
             return
@@ -125,6 +125,10 @@ class JsonSocket(AsyncWebsocketConsumer):
             # so the client may resend (same client_id); the socket stays open.
             log.exception("frame %s failed", kind)
             await self.send_error("unavailable", "Temporarily unavailable; retry.", ref)
+
+    def frame_handler(self, kind: str):
+        """The coroutine handling client frames of this type, or None."""
+        return getattr(self, f"frame_{kind}", None)
 
     async def chat_frame(self, event):
         meta = event.get("meta")

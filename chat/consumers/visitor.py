@@ -3,6 +3,9 @@
 Only origins allowed for the site may connect. The first frame is `resume` (with the
 stored token, or none); until then nothing else is accepted. A visitor only ever
 reaches their own conversations: every lookup is keyed by the visitor resumed here.
+
+This is chat's part of the socket; the apps built on chat add theirs (availability
+and lead forms, tracking and offers) as `chat.sockets.VisitorPart`s.
 """
 
 from __future__ import annotations
@@ -20,23 +23,16 @@ from chat.consumers import frames as F
 from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
 from chat.consumers.gate import CLOSE_BUSY, retry_frame
 from chat.models import Conversation, Message
+from chat.selectors import visitor_conversation
 from chat.services import conversations as conv_service
 from chat.services.messages import SendItem, message_history
 from chat.services.visitors import visitor_resume, visitor_token
 from chat.sitecache import site_for_handshake
+from chat.sockets import visitor_parts
 from chat.writer import get_writer
 from core import realtime
 from core.errors import ServiceError
 from core.ratelimit import TokenBucket
-from leads import events as lead_events
-from leads.forms import FormInvalid
-from leads.services.availability import availability_payload_cached
-from leads.services.chatforms import form_reply_submit
-from targeting import clock, live
-from targeting.runtime import Targeter
-from targeting.services.identify import identify_verify
-from targeting.tracking import BadEvent, parse_events
-from targeting.writer import get_track_writer
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +85,12 @@ class VisitorConsumer(JsonSocket):
         rate, burst = settings.CHAT["VISITOR_MESSAGE_RATE"]
         self.message_bucket = TokenBucket(rate, burst)
         self.typing_bucket = TokenBucket(2, 4)
-        self.event_bucket = TokenBucket(*settings.CHAT["VISITOR_EVENT_RATE"])
-        self.live = None
-        self.targeter: Targeter | None = None
+        self.parts = [part(self) for part in visitor_parts]
+        self.part_frames = {
+            kind: getattr(part, method)
+            for part in self.parts
+            for kind, method in part.frames.items()
+        }
         await self.accept()
         if self.ticket is not None:
             # A client that never sends `resume` must not hold its place.
@@ -138,10 +137,8 @@ class VisitorConsumer(JsonSocket):
         visitor = getattr(self, "visitor", None)
         if visitor is None:
             return
-        if self.live is not None:
-            live.live_detach(visitor.pk)
-        if self.targeter is not None:
-            self.targeter.close()
+        for part in self.parts:
+            await part.closed()
         left = _local_sockets.get(visitor.pk, 1) - 1
         if left > 0:
             _local_sockets[visitor.pk] = left
@@ -204,8 +201,8 @@ class VisitorConsumer(JsonSocket):
             raise _Abandoned
 
     def _resume_visitor(self, token: str | None):
-        """One trip to the ORM thread: the visitor, and their live targeting
-        snapshot when this process holds none yet."""
+        """One trip to the ORM thread: the visitor, and what the socket's parts
+        read about them."""
         visitor, created = visitor_resume(
             site=self.site,
             token=token,
@@ -213,26 +210,22 @@ class VisitorConsumer(JsonSocket):
             user_agent=(header(self.scope, b"user-agent") or "")[:300],
             ip=(self.scope.get("client") or [None])[0],
         )
-        loaded = None
-        if live.live_get(visitor.pk) is None:
-            loaded = live.snapshot_load(
-                visitor=visitor, site=self.site, now=clock.now()
-            )
-        return visitor, created, loaded
+        for part in self.parts:
+            part.load(visitor)
+        return visitor, created
 
     async def _resume(self, token: str | None) -> None:
         self.check_budget()
-        visitor, created, loaded = await db(self._resume_visitor)(token)
+        visitor, created = await db(self._resume_visitor)(token)
         self.check_budget()
         # From here on the socket is this visitor's (disconnect undoes all of it).
         self.visitor = visitor
         _local_sockets[visitor.pk] = _local_sockets.get(visitor.pk, 0) + 1
-        self.live = live.live_attach(visitor.pk, loaded)
-        self.targeter = Targeter(self)
         # Subscribe before reading state, so nothing published in between is missed.
         await self.join(events.visitor_group(self.visitor.pk))
-        await self.join(lead_events.site_visitors_group(self.site.pk))
-        snapshot, availability = await db(self._pong)()
+        for part in self.parts:
+            await part.resumed()
+        snapshot, extra = await db(self._state)("hello")
         self.check_budget()
         self.release_ticket(completed=True)
         await self.send_json(
@@ -244,7 +237,7 @@ class VisitorConsumer(JsonSocket):
                     "new": created,
                 },
                 "conversation": snapshot,
-                "availability": availability,
+                **extra,
                 "heartbeat": settings.CHAT["HEARTBEAT_SECONDS"],
                 "limits": {
                     "max_text_chars": settings.CHAT["MAX_TEXT_CHARS"],
@@ -288,17 +281,18 @@ class VisitorConsumer(JsonSocket):
             self.remember(conversation)
         return conv_service.visitor_conversation_snapshot(conversation)
 
+    def frame_handler(self, kind: str):
+        return super().frame_handler(kind) or self.part_frames.get(kind)
+
     async def frame_start(self, data: dict):
         visitor = self.require_visitor()
         conversation, _ = await db(conv_service.conversation_start)(visitor=visitor)
-        await self._send_conversation(conversation, reason="started")
+        await self.send_conversation(conversation, reason="started")
 
-    async def _send_conversation(self, conversation: Conversation, *, reason: str):
+    async def send_conversation(self, conversation: Conversation, *, reason: str):
         self.remember(conversation)
         snapshot = await db(conv_service.visitor_conversation_snapshot)(conversation)
-        await self.send_json(
-            {"type": "conversation", "reason": reason, "conversation": snapshot}
-        )
+        await self.send_json(events.conversation_frame(reason, snapshot))
 
     async def frame_send(self, data: dict):
         visitor = self.require_visitor()
@@ -309,7 +303,7 @@ class VisitorConsumer(JsonSocket):
             return
         if self.conversation_id is None or self.status == Conversation.Status.CLOSED:
             conversation, _ = await db(conv_service.conversation_start)(visitor=visitor)
-            await self._send_conversation(conversation, reason="started")
+            await self.send_conversation(conversation, reason="started")
         result = await get_writer().submit(
             SendItem(
                 conversation_id=self.conversation_id,
@@ -322,18 +316,7 @@ class VisitorConsumer(JsonSocket):
         )
         if result.error:
             raise F.FrameError(*result.error)
-        message = result.message
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": cid,
-                "conversation": message.conversation_id,
-                "id": message.pk,
-                "seq": message.seq,
-                "created_at": message.created_at.isoformat(),
-                "duplicate": result.duplicate,
-            }
-        )
+        await self.send_json(events.ack_frame(cid, result))
 
     async def frame_typing(self, data: dict):
         self.require_visitor()
@@ -343,12 +326,7 @@ class VisitorConsumer(JsonSocket):
         if self.assignee_id:
             realtime.publish_ephemeral(
                 events.agent_group(self.assignee_id),
-                {
-                    "type": "typing",
-                    "conversation": self.conversation_id,
-                    "sender": "visitor",
-                    "typing": typing,
-                },
+                events.typing_frame(self.conversation_id, "visitor", typing),
             )
 
     async def frame_read(self, data: dict):
@@ -365,7 +343,7 @@ class VisitorConsumer(JsonSocket):
         conversation = await db(conv_service.conversation_close)(
             conversation_id=conversation_id, visitor=visitor
         )
-        await self._send_conversation(conversation, reason="closed")
+        await self.send_conversation(conversation, reason="closed")
 
     async def frame_sync(self, data: dict):
         """Resync after reconnect: state plus messages after `after_seq`."""
@@ -376,11 +354,7 @@ class VisitorConsumer(JsonSocket):
         await self.send_json(frame)
 
     def _history(self, visitor, conversation_id: int, after: int) -> dict:
-        conversation = (
-            Conversation.objects.select_related("assignee")
-            .filter(pk=conversation_id, visitor=visitor)
-            .first()
-        )
+        conversation = visitor_conversation(visitor=visitor, pk=conversation_id)
         if conversation is None:
             raise F.FrameError("not_found", "No such conversation.")
         messages, more = message_history(
@@ -389,122 +363,23 @@ class VisitorConsumer(JsonSocket):
             for_visitor=True,
             limit=settings.CHAT["HISTORY_PAGE"],
         )
-        return {
-            "type": "history",
-            "conversation": conv_service.visitor_conversation_snapshot(conversation),
-            "messages": messages,
-            "has_more": more,
-        }
+        snapshot = conv_service.visitor_conversation_snapshot(conversation)
+        return events.history_frame(snapshot, messages, more)
 
     async def frame_ping(self, data: dict):
         """Heartbeat: the answer carries the latest seq, so a client that missed a
         frame (Redis restart, process death) sees the gap and syncs."""
         self.require_visitor()
-        snapshot, availability = await db(self._pong)()
-        await self.send_json(
-            {"type": "pong", "conversation": snapshot, "availability": availability}
-        )
+        snapshot, extra = await db(self._state)("pong")
+        await self.send_json({"type": "pong", "conversation": snapshot, **extra})
 
     async def send_resync_pong(self) -> None:
         if getattr(self, "visitor", None) is not None:
             await self.frame_ping({})
 
-    def _pong(self) -> tuple[dict | None, dict]:
-        return self._snapshot(), availability_payload_cached(self.site)
-
-    async def frame_track(self, data: dict):
-        """Behaviour events (targeting): applied to the live snapshot at once, stored
-        in batches. No answer; each refused event gets a `bad_event` error."""
-        visitor = self.require_visitor()
-        now = clock.now()
-        try:
-            events, refused = parse_events(data.get("events"), now=now)
-        except BadEvent as exc:
-            get_track_writer().put(visitor.pk, self.site.pk, [], refused=1)
-            raise F.FrameError("bad_event", str(exc)) from None
-        if not self.event_bucket.take(len(events) or 1):
-            await self.flood("rate_limited", "Too many events; slow down.", "track")
-            return
-        accepted = []
-        for index, event in events:
-            if event.kind == "identify":
-                try:
-                    await db(identify_verify)(
-                        site=self.site, data=event.data, now=timezone.now()
-                    )
-                except BadEvent as exc:
-                    refused.append((index, str(exc)))
-                    continue
-            accepted.append(event)
-        for index, message in sorted(refused):
-            await self.send_json(
-                {"type": "error", "code": "bad_event", "message": message,
-                 "index": index}
-            )  # fmt: skip
-        if accepted or refused:
-            get_track_writer().put(
-                visitor.pk, self.site.pk, accepted, refused=len(refused)
-            )
-        if accepted:
-            live.live_apply(self.live, accepted)
-            await self.targeter.on_events({event.kind for event in accepted})
-
-    async def frame_offer_response(self, data: dict):
-        """The visitor accepted or rejected the offer on screen (targeting)."""
-        self.require_visitor()
-        offer_id = F.req_int(data, "offer")
-        outcome = data.get("outcome")
-        if outcome not in ("accepted", "rejected"):
-            raise F.FrameError("bad_field", "'outcome' must be accepted or rejected.")
-        offer = await self.targeter.answer(offer_id, outcome)
-        if offer.conversation_id:
-            conversation = await db(Conversation.objects.get)(pk=offer.conversation_id)
-            await self._send_conversation(conversation, reason="started")
-
-    async def frame_form_submit(self, data: dict):
-        """An in-chat lead form filled in: a lead, then a `form_reply` message."""
-        visitor = self.require_visitor()
-        cid = F.client_id(data)
-        conversation_id = F.req_int(data, "conversation")
-        form_seq = F.req_int(data, "form_seq", minimum=1)
-        if not self.message_bucket.take():
-            await self.flood("rate_limited", "You are sending too fast.", cid)
-            return
-        try:
-            result, lead = await db(form_reply_submit)(
-                visitor=visitor,
-                conversation_id=conversation_id,
-                form_seq=form_seq,
-                values=data.get("values"),
-                consent=data.get("consent"),
-                client_id=cid,
-                inflow=data.get("inflow"),
-                ip=(self.scope.get("client") or [None])[0],
-                user_agent=(header(self.scope, b"user-agent") or "")[:300],
-            )
-        except FormInvalid as invalid:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "invalid_form",
-                    "message": "Some fields need attention.",
-                    "ref": cid,
-                    "fields": invalid.errors,
-                }
-            )
-            return
-        except ServiceError as exc:
-            raise F.FrameError(exc.code, exc.message) from None
-        message = result.message
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": cid,
-                "conversation": message.conversation_id,
-                "id": message.pk,
-                "seq": message.seq,
-                "created_at": message.created_at.isoformat(),
-                "duplicate": result.duplicate,
-                "lead": lead_events.lead_receipt(lead, duplicate=result.duplicate),
-            }
-        )
+    def _state(self, frame: str) -> tuple[dict | None, dict]:
+        """The conversation snapshot and the parts' fields of `hello` or `pong`."""
+        extra: dict = {}
+        for part in self.parts:
+            extra.update(part.hello() if frame == "hello" else part.pong())
+        return self._snapshot(), extra

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import events
+from chat import events, hooks
 from chat.models import Conversation, CounselorProfile, Site, Team, Visitor
 from chat.services.routing import (
     available_counselors,
@@ -27,7 +27,6 @@ from chat.services.transcript import (
 )
 from core import realtime
 from core.errors import ServiceError
-from leads.services.availability import availability_refresh
 
 
 def open_conversation(*, visitor: Visitor) -> Conversation | None:
@@ -121,7 +120,7 @@ def conversation_start(
     routing_dispatch(site_id=visitor.site_id, now=now)
     conversation.refresh_from_db()
     # A longer queue may push the expected wait past the site's limit.
-    availability_refresh(site_ids=[visitor.site_id], now=now)
+    hooks.staffing_changed(site_ids=[visitor.site_id], now=now)
     return conversation, True
 
 
@@ -207,7 +206,7 @@ def conversation_close(
             by=actor_of(counselor=counselor, visitor=visitor),
         )
     routing_dispatch(site_id=conversation.site_id, now=now)
-    availability_refresh(site_ids=[conversation.site_id], now=now)
+    hooks.staffing_changed(site_ids=[conversation.site_id], now=now)
     return conversation
 
 

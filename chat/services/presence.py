@@ -7,13 +7,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from chat import events
+from chat import events, hooks
 from chat.models import CounselorProfile
 from chat.services.conversations import conversations_requeue_for
 from chat.services.routing import presence_cutoff, routing_dispatch
 from core import realtime
 from core.errors import ServiceError
-from leads.services.availability import availability_refresh
 
 
 def counselor_seen(*, counselor_id: int, now: datetime | None = None) -> None:
@@ -52,7 +51,7 @@ def counselor_set_status(
         for site_id in site_ids:
             routing_dispatch(site_id=site_id, now=now)
     # The first counselor online opens the widgets; the last one closes them.
-    availability_refresh(site_ids=site_ids, now=now)
+    hooks.staffing_changed(site_ids=site_ids, now=now)
     return counselor
 
 
@@ -74,7 +73,7 @@ def presence_sweep(*, now: datetime | None = None) -> list[int]:
         )
         conversations_requeue_for(counselor_id=pk, now=now, why="no_heartbeat")
     if gone:
-        availability_refresh(
+        hooks.staffing_changed(
             site_ids=set(
                 CounselorProfile.sites.through.objects.filter(
                     counselorprofile_id__in=gone
