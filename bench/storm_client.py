@@ -34,6 +34,13 @@ BACKOFF_MAX = 15.0
 HOST = "127.0.0.1"
 
 
+def bucket(seconds: float) -> str:
+    for limit in (1, 2, 4, 6, 10):
+        if seconds < limit:
+            return f"<{limit} s"
+    return ">=10 s"
+
+
 class Widget:
     def __init__(self, run: Run, spec: dict) -> None:
         self.run = run
@@ -106,14 +113,19 @@ class Widget:
             )
         except OSError:
             return "tcp connect refused", None
+        began = time.monotonic()
         try:
             await asyncio.wait_for(client.opened, HELLO_TIMEOUT)
         except HandshakeError as exc:
             client.transport.abort()
-            return f"handshake {str(exc)[9:12] or 'error'}", None
-        except (TimeoutError, ConnectionError, OSError):
+            return f"handshake answered {str(exc)[9:12] or 'badly'}", None
+        except TimeoutError:
             client.transport.abort()
-            return "handshake dropped or timed out", None
+            return "no handshake answer within 15 s", None
+        except (ConnectionError, OSError):
+            # Closed by the server before any HTTP answer; when says which limit.
+            after = time.monotonic() - began
+            return f"handshake dropped unanswered after {bucket(after)}", None
         client.send(self.spec["resume"].encode())
         try:
             outcome = await asyncio.wait_for(result, HELLO_TIMEOUT)
