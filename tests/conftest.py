@@ -7,12 +7,14 @@ from tests.factories import CounselorFactory, SiteFactory, VisitorFactory
 
 @pytest.fixture(autouse=True)
 def _close_worker_connections():
-    """Worker threads (the message writer, asgiref's sync thread) hold their own
-    database connections; close them so the test database can be flushed/dropped."""
+    """Worker threads (the message writer, asgiref's sync thread, the visitor
+    sockets' pool) hold their own database connections; close them so the test
+    database can be flushed/dropped."""
     yield
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
+    from chat.consumers.base import visitor_db_close
     from chat.writer import close_writers
     from targeting import live
     from targeting.writer import close_track_writers
@@ -22,6 +24,7 @@ def _close_worker_connections():
     live._live.clear()
     live.presence.clear()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    visitor_db_close()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ frames, and forwarding of published frames. Handlers are `frame_<type>` methods.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -24,6 +26,47 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
 
 db = database_sync_to_async
+
+_visitor_pool: ThreadPoolExecutor | None = None
+
+
+def visitor_db(fn):
+    """`db`, for a visitor socket's own reads that need no ordering with other
+    sockets' work (resume, resync, heartbeat): on a small pool of threads of their own
+    (`CHAT_VISITOR_DB_THREADS`), each with its connection. On the one shared ORM
+    thread, thousands of returning visitors queued behind each other's PostgreSQL
+    round trips with the CPU half idle (bench/storm.py)."""
+    global _visitor_pool
+    if _visitor_pool is None:
+        _visitor_pool = ThreadPoolExecutor(
+            settings.CHAT["VISITOR_DB_THREADS"], thread_name_prefix="visitor-db"
+        )
+    return database_sync_to_async(fn, thread_sensitive=False, executor=_visitor_pool)
+
+
+def visitor_db_close(timeout: float = 10.0) -> None:
+    """Close the pool's database connections and its threads (a test run, before it
+    drops its database): one closing job per thread, held at a barrier so that each
+    thread runs exactly one."""
+    global _visitor_pool
+    pool, _visitor_pool = _visitor_pool, None
+    if pool is None:
+        return
+    from django.db import connections
+
+    workers = pool._max_workers
+    barrier = threading.Barrier(workers, timeout=timeout)
+
+    def close() -> None:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        connections.close_all()
+
+    for _ in range(workers):
+        pool.submit(close)
+    pool.shutdown(wait=True)
 
 
 def header(scope, name: bytes) -> str | None:

@@ -20,7 +20,14 @@ from django.utils import timezone
 from chat import events
 from chat.admission import Ticket
 from chat.consumers import frames as F
-from chat.consumers.base import CLOSE_FORBIDDEN, JsonSocket, db, header, origin_of
+from chat.consumers.base import (
+    CLOSE_FORBIDDEN,
+    JsonSocket,
+    db,
+    header,
+    origin_of,
+    visitor_db,
+)
 from chat.consumers.gate import CLOSE_BUSY, retry_frame
 from chat.models import Conversation, Message
 from chat.selectors import visitor_conversation
@@ -216,7 +223,7 @@ class VisitorConsumer(JsonSocket):
 
     async def _resume(self, token: str | None) -> None:
         self.check_budget()
-        visitor, created = await db(self._resume_visitor)(token)
+        visitor, created = await visitor_db(self._resume_visitor)(token)
         self.check_budget()
         # From here on the socket is this visitor's (disconnect undoes all of it).
         self.visitor = visitor
@@ -225,7 +232,7 @@ class VisitorConsumer(JsonSocket):
         await self.join(events.visitor_group(self.visitor.pk))
         for part in self.parts:
             await part.resumed()
-        snapshot, extra = await db(self._state)("hello")
+        snapshot, extra = await visitor_db(self._state)("hello")
         self.check_budget()
         self.release_ticket(completed=True)
         await self.send_json(
@@ -350,7 +357,7 @@ class VisitorConsumer(JsonSocket):
         visitor = self.require_visitor()
         conversation_id = F.req_int(data, "conversation")
         after = F.req_int(data, "after_seq")
-        frame = await db(self._history)(visitor, conversation_id, after)
+        frame = await visitor_db(self._history)(visitor, conversation_id, after)
         await self.send_json(frame)
 
     def _history(self, visitor, conversation_id: int, after: int) -> dict:
@@ -370,7 +377,7 @@ class VisitorConsumer(JsonSocket):
         """Heartbeat: the answer carries the latest seq, so a client that missed a
         frame (Redis restart, process death) sees the gap and syncs."""
         self.require_visitor()
-        snapshot, extra = await db(self._state)("pong")
+        snapshot, extra = await visitor_db(self._state)("pong")
         await self.send_json({"type": "pong", "conversation": snapshot, **extra})
 
     async def send_resync_pong(self) -> None:

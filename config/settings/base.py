@@ -213,6 +213,9 @@ CHAT = {
     "VISITOR_RESUME_BUDGET_SECONDS": env_int("CHAT_VISITOR_RESUME_BUDGET_SECONDS", 8),
     # The longest retry hint a refused widget is given.
     "RETRY_HINT_MAX_SECONDS": env_int("CHAT_RETRY_HINT_MAX_SECONDS", 60),
+    # Threads (each with a database connection) for visitor sockets' own reads:
+    # resume, resync, heartbeat (chat.consumers.base.visitor_db).
+    "VISITOR_DB_THREADS": env_int("CHAT_VISITOR_DB_THREADS", 4),
 }
 
 # Public, cross-origin endpoints of the widget (lead form, beacons): an origin is
