@@ -191,7 +191,7 @@ class Ours(Target):
         return [
             str(VENV_BIN / "daphne"),
             "-e",
-            f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
+            f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
             "-v",
             "0",
             "config.asgi:application",
@@ -285,7 +285,7 @@ class Tutorial(Baseline):
         return [
             str(VENV_BIN / "daphne"),
             "-e",
-            f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
+            f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
             "-v",
             "0",
             "bench.baselines.tutorial_channels.asgi:application",
