@@ -5,16 +5,15 @@ export, and one person's export and erasure.
 Scoped to the sites of the counselor's profile. Every response that carries personal
 data writes an AccessLog row (who, when, which leads, from where). Exports and the
 privacy actions are for managers only.
+
+Transport only: the queries are `leads.selectors`, the writes `leads.services`, the
+CSV `leads.export`.
 """
 
 from __future__ import annotations
 
-import csv
-
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -26,11 +25,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from chat.models import CounselorProfile, Site, zone_named
+from chat.models import CounselorProfile, Site
 from core.api import TextField
 from core.errors import ServiceError
-from core.timefmt import iso_local
-from leads import events
+from leads import events, selectors
+from leads.export import csv_cell as _cell  # noqa: F401  (bench/leads_explain.py)
+from leads.export import csv_chunks, on_sync_thread
 from leads.forms import display_phone, normalize_email, normalize_phone
 from leads.models import AccessLog, Lead
 from leads.services import pipeline, privacy
@@ -76,41 +76,19 @@ class LeadFilter(filters.FilterSet):
         fields = ["site", "status", "source", "team"]
 
     def search(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
-            return queryset
-        if value.upper().startswith("L-"):
-            return queryset.filter(reference=value.upper())
-        if "@" in value:
-            try:
-                return queryset.filter(email=normalize_email(value))
-            except Exception:
-                return queryset.filter(email__icontains=value)
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if len(digits) >= 7:
-            region = self.request.leads_region
-            try:
-                return queryset.filter(phone=normalize_phone(value, region=region))
-            except ValueError:
-                pass
-        if 4 <= len(digits) == len(value.replace("-", "").replace(" ", "")):
-            # The last digits a caller reads out ("1234").
-            return queryset.filter(phone__endswith=digits)
-        return queryset.filter(name__icontains=value)
+        return selectors.lead_list_search(
+            leads=queryset, text=value, region=self.request.leads_region
+        )
 
     def by_assignee(self, queryset, name, value):
         if value == "none":
-            return queryset.filter(assignee__isnull=True)
+            return selectors.lead_list_assigned(leads=queryset, assignee_id=None)
         if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+            return selectors.lead_list_assigned(leads=queryset, assignee_id=int(value))
         raise ValidationError({"assignee": "A counselor id or 'none'."})
 
     def by_overdue(self, queryset, name, value):
-        if value:
-            return queryset.filter(
-                overdue_since__isnull=False, status__in=Lead.OPEN_STATUSES
-            )
-        return queryset.filter(overdue_since__isnull=True)
+        return selectors.lead_list_overdue(leads=queryset, overdue=bool(value))
 
 
 class LeadPagination(CursorPagination):
@@ -136,8 +114,8 @@ class LeadUpdateSerializer(serializers.Serializer):
     def __init__(self, *args, site_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if site_id is not None:  # None: the OpenAPI generator's instance
-            self.fields["assignee"].queryset = CounselorProfile.objects.filter(
-                sites=site_id
+            self.fields["assignee"].queryset = selectors.site_counselors(
+                site_id=site_id
             )
 
     callback_at = serializers.DateTimeField(allow_null=True, required=False)
@@ -175,26 +153,6 @@ def _masked_query(request) -> str:
     return params.urlencode()
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-CSV_COLUMNS = [
-    "reference",
-    "created_at",
-    "source",
-    "status",
-    "name",
-    "phone",
-    "email",
-    "callback_due_at",
-    "assignee",
-    "marketing_consent",
-    "message",
-]
-
-
 @extend_schema_view(
     list=extend_schema(
         responses=OpenApiTypes.OBJECT,
@@ -214,15 +172,14 @@ class LeadViewSet(
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.profile = profile_of(request.user)
-        self.site_ids = list(self.profile.sites.values_list("pk", flat=True))
+        self.site_ids = selectors.counselor_site_ids(profile=self.profile)
         request.leads_region = "KR"
         site = request.query_params.get("site")
         if site and site.isdigit() and int(site) in self.site_ids:
-            config = lead_settings_for(Site.objects.get(pk=int(site)))
-            request.leads_region = config.phone_region
+            request.leads_region = selectors.site_phone_region(site_id=int(site))
 
     def get_queryset(self):
-        return Lead.objects.filter(site_id__in=self.site_ids).select_related("assignee")
+        return selectors.lead_list(site_ids=self.site_ids)
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -237,12 +194,7 @@ class LeadViewSet(
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        lead = self.get_object()
-        lead = (
-            Lead.objects.select_related("assignee", "visitor", "site")
-            .prefetch_related("consents", "events")
-            .get(pk=lead.pk)
-        )
+        lead = selectors.lead_detail_get(lead_id=self.get_object().pk)
         privacy.access_log(
             request=request,
             action=AccessLog.Action.VIEW,
@@ -302,23 +254,8 @@ class LeadViewSet(
     def stats(self, request):
         """Counts by status and source under the current filters (the console asks
         without the status filter to label its tabs), and the overdue count."""
-        queryset = self.filter_queryset(self.get_queryset())
-        by_status = dict(
-            queryset.order_by().values_list("status").annotate(n=Count("id"))
-        )
-        by_source = {}
-        for source, state, n in (
-            queryset.order_by().values_list("source", "status").annotate(n=Count("id"))
-        ):
-            entry = by_source.setdefault(source, {"total": 0, "won": 0})
-            entry["total"] += n
-            entry["won"] += n if state == Lead.Status.WON else 0
-        overdue = queryset.filter(
-            overdue_since__isnull=False, status__in=Lead.OPEN_STATUSES
-        ).count()
-        return Response(
-            {"by_status": by_status, "by_source": by_source, "overdue": overdue}
-        )
+        leads = self.filter_queryset(self.get_queryset())
+        return Response(selectors.lead_stats(leads=leads))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(
@@ -329,32 +266,27 @@ class LeadViewSet(
     )
     def export(self, request):
         """CSV of every lead under the filters, streamed, in the site's time zone."""
-        queryset = self.filter_queryset(self.get_queryset()).order_by(
-            "-created_at", "-id"
+        leads = self.filter_queryset(self.get_queryset())
+        total = selectors.lead_export_count(
+            leads=leads, limit=settings.LEADS["EXPORT_MAX_ROWS"]
         )
-        total = min(queryset.count(), settings.LEADS["EXPORT_MAX_ROWS"])
         privacy.access_log(
             request=request,
             action=AccessLog.Action.EXPORT,
             site_id=self._one_site(request),
-            lead_ids=queryset.values_list("pk", flat=True)[: privacy.LOGGED_IDS],
+            lead_ids=selectors.lead_export_ids(leads=leads, limit=privacy.LOGGED_IDS),
             count=total,
             query=_masked_query(request),
         )
         site = self._one_site(request)
-        zones = set(
-            Site.objects.filter(pk__in=[site] if site else self.site_ids).values_list(
-                "time_zone", flat=True
-            )
-        )
         chunks = csv_chunks(
-            queryset.values_list(*CSV_FIELDS),
+            leads=leads,
             limit=total,
-            zone=str(zone_named(zones.pop())) if len(zones) == 1 else None,
+            zone=selectors.lead_export_zone(site_ids=[site] if site else self.site_ids),
         )
         under_asgi = isinstance(request._request, ASGIRequest)
         response = StreamingHttpResponse(
-            _on_sync_thread(chunks) if under_asgi else chunks,
+            on_sync_thread(chunks) if under_asgi else chunks,
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
@@ -403,71 +335,3 @@ class LeadViewSet(
                 {"site": [message.format(pk_value=person["site"].pk)]}
             )
         return person
-
-
-CSV_FIELDS = (
-    "reference", "created_at", "source", "status", "name", "phone", "email",
-    "callback_due_at", "assignee__display_name", "marketing_consent", "message",
-    "site__time_zone", "id",
-)  # fmt: skip
-CSV_CHUNK = 1000
-CSV_TIMES = {"created_at", "callback_due_at"}
-
-
-def csv_chunks(rows, *, limit: int, zone: str | None = None):
-    """The CSV in chunks of CSV_CHUNK rows. Keyset pages (created_at, id) instead of
-    one server-side cursor: each page is its own short query, so the export holds no
-    cursor open across the chunks it streams.
-
-    Times are ISO 8601 in each lead's site's zone, with the offset; the time columns'
-    headers name the zone (`zone`, when every site exported shares one)."""
-    out = _Echo()
-    writer = csv.writer(out)
-
-    def local(value, zone_name: str) -> str:
-        return iso_local(value, zone_named(zone_name))
-
-    label = zone or "site time zone"
-    header = [
-        f"{name} ({label})" if name in CSV_TIMES else name for name in CSV_COLUMNS
-    ]
-    yield "\ufeff" + writer.writerow(header)  # the BOM: Excel reads UTF-8
-    sent, last = 0, None
-    while sent < limit:
-        page = rows
-        if last is not None:
-            # The <= bound gives the index a range to start from; the OR alone does
-            # not, and every page would read all the rows before it.
-            page = page.filter(
-                Q(created_at__lte=last[0])
-                & (Q(created_at__lt=last[0]) | Q(id__lt=last[1]))
-            )
-        batch = list(page[: min(CSV_CHUNK, limit - sent)])
-        if not batch:
-            return
-        yield "".join(
-            writer.writerow(
-                [ref, local(created, tz), source, status, _cell(name), phone,
-                 _cell(email), local(due, tz), _cell(assignee or ""),
-                 "yes" if marketing else "no", _cell(message)]
-            )
-            for (ref, created, source, status, name, phone, email, due, assignee,
-                 marketing, message, tz, _) in batch
-        )  # fmt: skip
-        sent += len(batch)
-        last = (batch[-1][1], batch[-1][-1])
-
-
-async def _on_sync_thread(chunks):
-    """Stream a sync generator under ASGI one chunk at a time (Django would read a
-    sync iterator to the end before sending the first byte)."""
-    take = sync_to_async(lambda: next(chunks, None), thread_sensitive=True)
-    while (chunk := await take()) is not None:
-        yield chunk
-
-
-def _cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value

@@ -477,7 +477,7 @@ def test_csv_export_of_sites_in_two_zones_names_each_rows_offset(world, api_clie
 def test_csv_export_pages_through_ties_without_losing_or_repeating_rows(world):
     from django.utils import timezone
 
-    from leads.api import CSV_CHUNK
+    from leads.export import CSV_CHUNK
 
     same = timezone.now()
     Lead.objects.bulk_create(
