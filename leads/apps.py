@@ -12,6 +12,10 @@ class LeadsConfig(AppConfig):
 
         check_request_enabled.connect(cors_allow_site_origins)
 
+        # Services queue tasks by name (leads.services.notices.notices_enqueue):
+        # register them in every process, not only in workers that autodiscover.
+        import leads.tasks  # noqa: F401
+
         # leads builds on chat: it hears chat's hooks and adds to its sockets.
         from chat import hooks
         from leads import sockets

@@ -28,10 +28,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from chat.models import Conversation, Site
-from chat.services.conversations import conversation_close, open_conversation
-from chat.services.visitors import site_by_key, visitor_from_token
-from leads import attribution, events
+from chat.models import Site
+from chat.services.visitors import site_by_key
+from leads import events
 from leads.forms import FormInvalid, clean_callback
 from leads.hours import callback_slots
 from leads.models import Lead
@@ -42,7 +41,7 @@ from leads.services.availability import (
     schedule_load,
     site_availability,
 )
-from leads.services.capture import lead_capture, slot_is_valid
+from leads.services.capture import callback_request_submit, slot_is_valid
 from leads.services.privacy import client_ip
 
 MAX_BODY_BYTES = 16_384
@@ -207,41 +206,18 @@ class LeadSubmitView(SmallBodyMixin, APIView):
             return Response(
                 {"errors": invalid.errors}, status=status.HTTP_400_BAD_REQUEST
             )
-        visitor = None
-        token = data.get("visitor_token")
-        if isinstance(token, str) and len(token) <= 400:
-            visitor = visitor_from_token(site=site, token=token)
-        conversation = open_conversation(visitor=visitor) if visitor else None
-        rule_id = attribution.lead_rule(
-            visitor=visitor,
-            offer_id=data.get("offer"),
-            from_targeting=source == Lead.Source.TARGETING,
-        )
-        if rule_id is not None:
-            source = Lead.Source.TARGETING  # a targeting rule's callback offer
-        elif source == Lead.Source.TARGETING:
-            source = Lead.Source.OFFLINE_FORM  # claimed, but no offer of theirs
-        result = lead_capture(
+        result = callback_request_submit(
             site=site,
             source=source,
             data=cleaned,
             idempotency_key=key,
-            visitor=visitor,
-            conversation=conversation,
-            rule_id=rule_id,
+            visitor_token=data.get("visitor_token"),
+            offer_id=data.get("offer"),
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             language=translation.get_language() or "",
             now=now,
         )
-        if (
-            not result.duplicate
-            and conversation is not None
-            and source == Lead.Source.QUEUE_OVERFLOW
-            and conversation.status == Conversation.Status.QUEUED
-        ):
-            # They chose a callback over waiting: leave the queue.
-            conversation_close(conversation_id=conversation.pk, visitor=visitor)
         return Response(
             {"lead": events.lead_receipt(result.lead, duplicate=result.duplicate)},
             status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,

@@ -1,5 +1,6 @@
-"""Celery tasks of the leads app: thin, idempotent, retried; queued after commit
-(`delay_on_commit`). Beat runs the scans (see config/celery.py)."""
+"""Celery tasks of the leads app: thin (look up, call the service), idempotent,
+retried. Services queue them after commit (`notices_enqueue`, by the task's name, so
+no service imports this module). Beat runs the scans (see config/celery.py)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, Site, Visitor
+from chat.services.conversations import conversation_close, open_conversation
+from chat.services.visitors import visitor_from_token
 from core.text import text_strip
+from leads import attribution
 from leads.forms import LeadInput
 from leads.hours import open_state, slot_offered
 from leads.models import (
@@ -31,6 +34,7 @@ from leads.models import (
     LeadSubmission,
 )
 from leads.services.availability import lead_settings_for, schedule_load
+from leads.services.notices import notices_enqueue
 
 ATTEMPTS = 3
 
@@ -175,11 +179,66 @@ def lead_capture(
     raise AssertionError("unreachable")
 
 
+def callback_request_submit(
+    *,
+    site: Site,
+    source: str,
+    data: LeadInput,
+    idempotency_key: str,
+    visitor_token: object = None,
+    offer_id: object = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    language: str = "",
+    now: datetime | None = None,
+) -> CaptureResult:
+    """A callback request from the public form (`source`: offline_form,
+    queue_overflow or targeting, already one of those). The visitor's token links
+    the lead to the visitor and their open conversation; the offer it came from
+    (leads.attribution) names the rule, which makes it a targeting lead, and a
+    targeting lead without an offer of theirs is an offline-form lead. A visitor who
+    chose a callback over waiting leaves the queue (their conversation is closed,
+    after the lead is committed)."""
+    visitor = None
+    if isinstance(visitor_token, str) and len(visitor_token) <= 400:
+        visitor = visitor_from_token(site=site, token=visitor_token)
+    conversation = open_conversation(visitor=visitor) if visitor else None
+    rule_id = attribution.lead_rule(
+        visitor=visitor,
+        offer_id=offer_id,
+        from_targeting=source == Lead.Source.TARGETING,
+    )
+    if rule_id is not None:
+        source = Lead.Source.TARGETING  # a targeting rule's callback offer
+    elif source == Lead.Source.TARGETING:
+        source = Lead.Source.OFFLINE_FORM  # claimed, but no offer of theirs
+    result = lead_capture(
+        site=site,
+        source=source,
+        data=data,
+        idempotency_key=idempotency_key,
+        visitor=visitor,
+        conversation=conversation,
+        rule_id=rule_id,
+        ip=ip,
+        user_agent=user_agent,
+        language=language,
+        now=now,
+    )
+    if (
+        not result.duplicate
+        and conversation is not None
+        and source == Lead.Source.QUEUE_OVERFLOW
+        and conversation.status == Conversation.Status.QUEUED
+    ):
+        # They chose a callback over waiting: leave the queue.
+        conversation_close(conversation_id=conversation.pk, visitor=visitor)
+    return result
+
+
 def _capture_once(
     *, site, source, data, key, links, team_id, ip, user_agent, language, now
 ) -> CaptureResult:
-    from leads import tasks  # the tasks module imports services
-
     with transaction.atomic():
         seen = (
             LeadSubmission.objects.filter(site=site, idempotency_key=key)
@@ -266,5 +325,5 @@ def _capture_once(
             notice = LeadNotice.objects.create(
                 lead=lead, kind=LeadNotice.Kind.NEW_LEAD, created_at=now
             )
-            tasks.lead_notice_send.delay_on_commit(notice.pk)
+            notices_enqueue(notice_ids=[notice.pk])
     return CaptureResult(lead, duplicate=False, merged=merged)

@@ -7,12 +7,16 @@ task finds it claimed or sent and does nothing, so the e-mail goes out once. A s
 that fails puts the claim back and the task retries; a worker killed between the
 SMTP accept and the mark leaves the claim, which `notices_recover` releases after
 `STALE_CLAIM`: that one case is at-least-once (documented in architecture.md).
+
+Notices reach the workers through `notices_enqueue`, after commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -29,6 +33,9 @@ from leads.models import Lead, LeadEvent, LeadNotice
 from leads.services.availability import lead_settings_for
 
 STALE_CLAIM = timedelta(minutes=10)
+# The task that sends one notice (leads/tasks.py), found by name in Celery's registry:
+# the task module imports this one, and this one does not import it back.
+NOTICE_SEND_TASK = "leads.tasks.lead_notice_send"
 EVENT_OF = {
     LeadNotice.Kind.NEW_LEAD: LeadEvent.Kind.NOTIFIED,
     LeadNotice.Kind.REMINDER: LeadEvent.Kind.REMINDED,
@@ -63,7 +70,7 @@ SUBJECTS = {
 }
 
 
-def notice_message(notice: LeadNotice) -> EmailMessage:
+def notice_message(*, notice: LeadNotice) -> EmailMessage:
     lead = notice.lead
     region = lead_settings_for(lead.site).phone_region
     lines = [
@@ -113,7 +120,7 @@ def notice_send(*, notice_id: int, now: datetime | None = None) -> str:
         "lead__site", "lead__assignee__user"
     ).get(pk=notice_id)
     try:
-        message = notice_message(notice)
+        message = notice_message(notice=notice)
         with translation.override(notice.lead.language or "en"):
             if message.to:
                 message.send()
@@ -143,12 +150,15 @@ def notice_give_up(*, notice_id: int, error: str) -> None:
     )
 
 
-def _queue(notices: list[LeadNotice]) -> list[int]:
-    from leads import tasks
-
-    ids = [n.pk for n in notices]
-    for pk in ids:
-        tasks.lead_notice_send.delay_on_commit(pk)
+def notices_enqueue(*, notice_ids: Sequence[int]) -> list[int]:
+    """Hand each notice to a worker once the current transaction commits (nothing
+    is queued for rows that were rolled back). Returns the ids. The task must be
+    registered in this process: leads.apps imports leads.tasks at start."""
+    ids = list(notice_ids)
+    if ids:
+        task = current_app.tasks[NOTICE_SEND_TASK]
+        for pk in ids:
+            task.delay_on_commit(pk)
     return ids
 
 
@@ -195,7 +205,10 @@ def callbacks_scan(*, now: datetime | None = None) -> dict[str, list[int]]:
             )
             if created:
                 overdue.append(notice)
-        return {"reminders": _queue(reminders), "overdue": _queue(overdue)}
+        return {
+            "reminders": notices_enqueue(notice_ids=[n.pk for n in reminders]),
+            "overdue": notices_enqueue(notice_ids=[n.pk for n in overdue]),
+        }
 
 
 def notices_recover(*, now: datetime | None = None) -> list[int]:
@@ -211,4 +224,4 @@ def notices_recover(*, now: datetime | None = None) -> list[int]:
         )[:500]
     )
     with transaction.atomic():
-        return _queue(stuck)
+        return notices_enqueue(notice_ids=[n.pk for n in stuck])
