@@ -192,6 +192,56 @@ def clean_callback(data: dict, *, region: str, notice_version: str) -> LeadInput
 
 
 CORE_FIELDS = {"name", "phone", "email", "message"}
+# What the widget renders: the counselor socket takes the same (`form` messages,
+# chat/consumers/frames.py); checked here too so that saving a site's lead form
+# (LeadSettings.clean) never imports the socket layer.
+CHAT_FORM_FIELD_TYPES = frozenset({"text", "tel", "email", "textarea"})
+
+
+class ChatFormInvalid(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _spec_text(data: dict, name: str, *, max_len: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ChatFormInvalid(f"'{name}' must be a string.")
+    try:
+        value = text_clean(value)
+    except BadText as exc:
+        raise ChatFormInvalid(f"'{name}' {exc}.") from None
+    if not value.strip():
+        raise ChatFormInvalid(f"'{name}' must not be empty.")
+    if text_length(value) > max_len:
+        raise ChatFormInvalid(f"'{name}' is longer than {max_len} characters.")
+    return value
+
+
+def chat_form_shape(form: object) -> dict:
+    """A site's in-chat lead form as the widget can render it: a title and 1-10
+    fields (name, label, type, required). Raises ChatFormInvalid."""
+    if not isinstance(form, dict) or not isinstance(form.get("fields"), list):
+        raise ChatFormInvalid("'payload.fields' must be a list.")
+    if not 1 <= len(form["fields"]) <= 10:
+        raise ChatFormInvalid("A form has 1 to 10 fields.")
+    fields = []
+    for spec in form["fields"]:
+        if not isinstance(spec, dict):
+            raise ChatFormInvalid("Each form field must be an object.")
+        kind = spec.get("type", "text")
+        if kind not in CHAT_FORM_FIELD_TYPES:
+            raise ChatFormInvalid(f"Unknown form field type '{kind}'.")
+        fields.append(
+            {
+                "name": _spec_text(spec, "name", max_len=40),
+                "label": _spec_text(spec, "label", max_len=80),
+                "type": kind,
+                "required": bool(spec.get("required", False)),
+            }
+        )
+    return {"title": _spec_text(form, "title", max_len=120), "fields": fields}
 
 
 def clean_chat_form(

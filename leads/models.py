@@ -95,11 +95,11 @@ class LeadSettings(models.Model):
         person (a phone or an e-mail field)."""
         from django.core.exceptions import ValidationError
 
-        from chat.consumers.frames import FrameError, form_payload
+        from leads.forms import ChatFormInvalid, chat_form_shape
 
         try:
-            form = form_payload({"payload": self.chat_form})
-        except FrameError as exc:
+            form = chat_form_shape(self.chat_form)
+        except ChatFormInvalid as exc:
             raise ValidationError({"chat_form": exc.message}) from exc
         names = [f["name"] for f in form["fields"]]
         if len(set(names)) != len(names):
