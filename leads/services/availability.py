@@ -6,12 +6,16 @@ The widget is told the state in `hello`, in every `pong`, and pushed an
 changes, on queue changes, and at the opening and closing minute (`availability_tick`,
 Celery beat). The last state published per site is kept in the cache so processes
 publish a change once, not once each.
+
+Two per-process caches (core.cache.LocalCache): each site's schedules, versioned
+across processes by `schedule_changed`, and the availability payload of the last
+two seconds that every socket's `hello` and `pong` carry.
 """
 
 from __future__ import annotations
 
 import logging
-import time as _time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time, timedelta
 
@@ -23,6 +27,7 @@ from django.utils import timezone
 from chat.models import Conversation, CounselorProfile, Site
 from chat.services.routing import OPEN_AGENT_STATUSES, presence_cutoff
 from core import realtime
+from core.cache import LocalCache
 from leads import events
 from leads.hours import Period, Schedule, open_state
 from leads.models import Closure, LeadSettings, OpeningPeriod
@@ -30,7 +35,26 @@ from leads.models import Closure, LeadSettings, OpeningPeriod
 log = logging.getLogger(__name__)
 
 SCHEDULE_TTL_SECONDS = 30.0
-_schedules: dict[tuple[int, int | None], tuple[float, int, Schedule]] = {}
+# How often a process holding a site's schedules asks whether they changed.
+SCHEDULE_CHECK_SECONDS = 1.0
+RECENT_TTL_SECONDS = 2.0
+
+
+class _SiteSchedules(LocalCache[int, dict[int | None, Schedule]]):
+    """Per site, its schedules by team (None: the site's own), filled as asked."""
+
+    def _version_key(self, key: int) -> str:
+        # The counter's name from before LocalCache: processes of either release
+        # running side by side during a deploy bump and read the same one.
+        return f"leads:schedule-version:{key}"
+
+
+_schedules = _SiteSchedules(
+    "leads:schedule", ttl=SCHEDULE_TTL_SECONDS, check_every=SCHEDULE_CHECK_SECONDS
+)
+_recent: LocalCache[int, dict] = LocalCache(
+    "leads:availability-recent", ttl=RECENT_TTL_SECONDS
+)
 
 
 def lead_settings_for(site: Site) -> LeadSettings:
@@ -44,19 +68,19 @@ def lead_settings_for(site: Site) -> LeadSettings:
 
 def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
     """The schedule of the team (its own periods if it has any, else the site's),
-    with the site's and the team's closures. Cached in-process for 30 s, or until
-    `schedule_changed` bumps the site's version (shared through the cache). While
-    the cache (Redis) is away the version is taken as unchanged and the schedule is
-    still reloaded from the database every 30 s: PostgreSQL is the record."""
-    key = (site.pk, team_id)
-    hit = _schedules.get(key)
-    try:
-        version = cache.get(_version_key(site.pk), 0)
-    except Exception as exc:
-        log.warning("schedule version unknown, cache unavailable: %s", exc)
-        version = hit[1] if hit else None
-    if hit and hit[0] > _time.monotonic() and hit[1] == version:
-        return hit[2]
+    with the site's and the team's closures. Cached in-process for 30 s; after
+    `schedule_changed` bumps the site's version (shared through the cache), every
+    process reloads within SCHEDULE_CHECK_SECONDS. While the cache (Redis) is away
+    the version is taken as unchanged and the schedule is still reloaded from the
+    database every 30 s: PostgreSQL is the record."""
+    by_team = _schedules.get(site.pk, dict)
+    schedule = by_team.get(team_id)
+    if schedule is None:
+        schedule = by_team[team_id] = _schedule_read(site=site, team_id=team_id)
+    return schedule
+
+
+def _schedule_read(*, site: Site, team_id: int | None) -> Schedule:
     periods = list(OpeningPeriod.objects.filter(site=site, team_id=team_id))
     if team_id is not None and not periods:
         periods = list(OpeningPeriod.objects.filter(site=site, team__isnull=True))
@@ -69,36 +93,23 @@ def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
         while day <= closure.ends_on and len(closed) < 3660:
             closed.add(day)
             day += timedelta(days=1)
-    schedule = Schedule(
+    return Schedule(
         tz=site.zone,
         periods=tuple(Period(p.weekday, p.opens, p.closes) for p in periods),
         closed_dates=frozenset(closed),
         holiday_country=lead_settings_for(site).holiday_country,
     )
-    _schedules[key] = (_time.monotonic() + SCHEDULE_TTL_SECONDS, version, schedule)
-    return schedule
-
-
-def _version_key(site_id: int) -> str:
-    return f"leads:schedule-version:{site_id}"
 
 
 def schedule_changed(*, site_id: int) -> None:
     """Opening periods, closures or lead settings of the site changed: every process
     reloads the schedule on its next use, and the widgets hear the new state now.
-    After commit: a process reading earlier would cache the old rows as new."""
+    After commit: a process reading earlier would cache the old rows as new. With
+    the cache (Redis) away, other processes wait out their 30 s."""
 
     def bump() -> None:
-        try:
-            try:
-                cache.incr(_version_key(site_id))
-            except ValueError:
-                cache.set(_version_key(site_id), 1, timeout=None)
-        except Exception as exc:  # Redis away: other processes wait out their 30 s
-            log.warning("schedule version not bumped, cache unavailable: %s", exc)
-            for key in [k for k in _schedules if k[0] == site_id]:
-                del _schedules[key]
-        _recent.pop(site_id, None)
+        _schedules.changed(site_id)
+        _recent.invalidate(site_id)
         availability_refresh(site_ids=[site_id])
 
     transaction.on_commit(bump)
@@ -197,33 +208,25 @@ def site_availability(
     return Availability(True, "open", None, hours.closes_at, wait)
 
 
-_recent: dict[int, tuple[float, dict]] = {}
-RECENT_TTL_SECONDS = 2.0
-
-
 def availability_payload_peek(site_id: int) -> dict | None:
     """The cached payload if fresh, without touching the database (async callers
     avoid a thread hop when it is there)."""
-    hit = _recent.get(site_id)
-    return hit[1] if hit and hit[0] > _time.monotonic() else None
+    return _recent.peek(site_id)
 
 
 def availability_payload_cached(site: Site) -> dict:
     """For hello and pong (every socket, every heartbeat): computed at most every
     two seconds per site and process. Changes reach sockets by push sooner."""
-    hit = _recent.get(site.pk)
-    if hit and hit[0] > _time.monotonic():
-        return hit[1]
-    payload = site_availability(site=site).payload()
-    _recent[site.pk] = (_time.monotonic() + RECENT_TTL_SECONDS, payload)
-    return payload
+    return _recent.get(site.pk, lambda: site_availability(site=site).payload())
 
 
 def _last_key(site_id: int) -> str:
     return f"leads:availability:{site_id}"
 
 
-def availability_refresh(*, site_ids, now: datetime | None = None) -> int:
+def availability_refresh(
+    *, site_ids: Iterable[int], now: datetime | None = None
+) -> int:
     """Recompute each site's availability and publish `availability` to its
     visitors when it changed since the last publish. Returns how many changed."""
     changed = 0
