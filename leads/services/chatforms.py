@@ -71,10 +71,10 @@ def form_reply_submit(
     visitor: Visitor,
     conversation_id: int,
     form_seq: int,
-    values,
-    consent,
+    values: object,
+    consent: object,
     client_id: str,
-    inflow=None,
+    inflow: object = None,
     ip: str | None = None,
     user_agent: str = "",
 ) -> tuple[SendResult, Lead]:

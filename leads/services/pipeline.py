@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ TRANSITIONS = {
 MAX_NOTE = 4000
 
 
-def _actor(user) -> dict:
+def _actor(user: AbstractBaseUser) -> dict:
     profile = getattr(user, "counselor", None)
     name = profile.display_name if profile else user.get_username()
     return {"actor": user, "actor_name": name[:80]}
@@ -34,7 +35,7 @@ def _actor(user) -> dict:
 def lead_update(
     *,
     lead: Lead,
-    user,
+    user: AbstractBaseUser,
     status: str | None = None,
     assignee: CounselorProfile | None | bool = False,
     callback_at: datetime | None | bool = False,
@@ -126,7 +127,9 @@ def lead_update(
         ) from exc
 
 
-def lead_note_add(*, lead: Lead, user, text: str, now: datetime | None = None):
+def lead_note_add(
+    *, lead: Lead, user: AbstractBaseUser, text: str, now: datetime | None = None
+) -> LeadEvent:
     text = (text or "").strip()
     if not text:
         raise ServiceError("empty_note", "A note needs some text.")

@@ -15,8 +15,12 @@ The access log keeps lead ids and masked filters, never the data itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,8 +30,15 @@ from core.text import text_strip
 from leads.models import AccessLog, Lead, LeadSubmission
 from leads.services.availability import lead_settings_for
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
-def client_ip(request) -> str | None:
+    # Django's or DRF's: what is read (user, path, META) both have.
+    AnyRequest = HttpRequest | Request
+
+
+def client_ip(request: AnyRequest) -> str | None:
     # Behind deploy/nginx.conf, nginx overwrites X-Forwarded-For with the client's
     # address and daphne --proxy-headers makes it REMOTE_ADDR. Nothing sets
     # X-Real-IP, so a client could choose it (and dodge the form's rate limit).
@@ -39,16 +50,16 @@ LOGGED_IDS = 1000
 
 def access_log(
     *,
-    request=None,
-    user=None,
+    request: AnyRequest | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     action: str,
     site_id: int | None = None,
-    lead_ids=(),
+    lead_ids: Iterable[int] = (),
     count: int | None = None,
     query: str = "",
     now: datetime | None = None,
-    visitor_ids=(),
-    conversation_ids=(),
+    visitor_ids: Iterable[int] = (),
+    conversation_ids: Iterable[int] = (),
 ) -> AccessLog:
     """One row per view, list, export, erasure or purge of lead personal data. At
     most LOGGED_IDS ids are kept; `count` says how many leads were concerned."""
@@ -84,11 +95,11 @@ COALESCE = timedelta(minutes=5)
 def personal_data_viewed(
     *,
     action: str,
-    request=None,
-    user=None,
+    request: AnyRequest | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     site_id: int | None = None,
-    visitor_ids=(),
-    conversation_ids=(),
+    visitor_ids: Iterable[int] = (),
+    conversation_ids: Iterable[int] = (),
     via: str = "",
     now: datetime | None = None,
 ) -> AccessLog:
@@ -202,7 +213,7 @@ def _person_leads(site: Site, *, phone: str, email: str):
 
 
 def person_export(
-    *, site: Site, phone: str = "", email: str = "", request=None
+    *, site: Site, phone: str = "", email: str = "", request: AnyRequest | None = None
 ) -> dict:
     """Everything held about one person in a site (data portability / access)."""
     leads = list(
@@ -280,7 +291,9 @@ def person_export(
     }
 
 
-def person_erase(*, site: Site, phone: str = "", email: str = "", request=None) -> dict:
+def person_erase(
+    *, site: Site, phone: str = "", email: str = "", request: AnyRequest | None = None
+) -> dict[str, int]:
     """Erase one person: their leads (and everything hanging off them), submissions
     that carried their phone or e-mail, and the visitors the leads were linked to
     with their conversations. Returns what was removed, by table."""
