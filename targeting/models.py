@@ -6,11 +6,13 @@ The live state of a visitor is in memory (targeting.live); these tables are the
 record it is rebuilt from, written in batches (targeting.writer).
 """
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, Site, Visitor
+from targeting.engine.validation import rule_fields_check
 
 
 class VisitorProfile(models.Model):
@@ -105,8 +107,8 @@ def _no_pages() -> list:
 
 class Rule(models.Model):
     """A targeting rule: when ``condition`` holds (on ``target_pages``), show
-    ``action``. Validated by ``clean()`` (targeting.services.rules.rule_errors);
-    compiled and cached per site by targeting.services.rules.site_rules."""
+    ``action``. Validated by ``clean()`` (targeting.engine.validation); compiled
+    and cached per site by targeting.services.rules.site_rules."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rules")
     name = models.CharField(max_length=120)
@@ -196,13 +198,24 @@ class Rule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from targeting.services.rules import rule_errors
-
-        errors = rule_errors(self)
-        if errors:
-            raise ValidationError(errors)
+        """The fields checked together (targeting.engine.validation); stores the
+        normalised action and fallback."""
+        checked = rule_fields_check(
+            condition=self.condition,
+            target_pages=self.target_pages,
+            action=self.action,
+            fallback=self.fallback,
+            hours_from=self.hours_from,
+            hours_until=self.hours_until,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            pool_exists=lambda pk: CouponPool.objects.filter(
+                pk=pk, site_id=self.site_id
+            ).exists(),
+        )
+        self.action, self.fallback = checked.action, checked.fallback
+        if checked.errors:
+            raise ValidationError(checked.errors)
 
 
 class CouponPool(models.Model):

@@ -22,10 +22,10 @@ from leads.services.availability import (
 from targeting import clock
 from targeting.engine.evaluator import pick, rank_key
 from targeting.engine.snapshot import Context, Snapshot
+from targeting.selectors import offer_history_load
 from targeting.services.offers import offer_answer, offer_ignore, offer_present
 from targeting.services.rules import (
     SiteRules,
-    offer_history_load,
     rule_allowed,
     site_rules,
     site_rules_peek,

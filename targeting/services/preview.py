@@ -19,10 +19,10 @@ from targeting.engine.evaluator import evaluate
 from targeting.engine.snapshot import Context, Snapshot
 from targeting.engine.snapshot import Offer as OfferRecord
 from targeting.models import Coupon, CouponPool, Offer, Rule
+from targeting.selectors import offer_history_load
 from targeting.services.coupons import pool_free
 from targeting.services.rules import (
     HOLDOUT,
-    offer_history_load,
     rule_blockers,
     rule_compile,
     variant_for,
@@ -131,7 +131,7 @@ def rule_preview(
         "page": snapshot.page.url if snapshot.page.entered_at else None,
     }
     try:
-        compiled = rule_compile(rule)
+        compiled = rule_compile(rule=rule)
     except RuleError as exc:
         return {**base, "error": f"the rule does not compile: {exc}"}
     decision = evaluate(compiled, snapshot)

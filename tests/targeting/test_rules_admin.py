@@ -72,7 +72,7 @@ def test_saving_a_rule_bumps_the_sites_rules(
 ):
     rule = rule_make(site)
     rules_service.site_rules(site=site)
-    assert site.pk in rules_service._cache
+    assert rules_service.site_rules_stale(site.pk) is not None
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             "/admin/targeting/rule/",
@@ -85,7 +85,7 @@ def test_saving_a_rule_bumps_the_sites_rules(
             },
         )
     assert response.status_code == 302
-    assert site.pk not in rules_service._cache
+    assert rules_service.site_rules_stale(site.pk) is None
     rule.refresh_from_db()
     assert not rule.active and rule.condition == BAGS
 

@@ -12,6 +12,7 @@ import pytest
 from targeting.engine.snapshot import Session
 from targeting.models import Rule
 from targeting.services.rules import (
+    VERSION_CHECK_SECONDS,
     rule_allowed,
     rule_blockers,
     rules_changed,
@@ -168,20 +169,60 @@ def test_rules_changed_reloads_after_commit(site, django_capture_on_commit_callb
 
 
 @pytest.mark.django_db
-def test_another_process_sees_the_change_within_a_second(
-    site, django_capture_on_commit_callbacks, monkeypatch
-):
-    from targeting.services import rules as service
+def test_another_process_sees_the_change_within_a_second(site, monkeypatch):
+    from time import monotonic
+
+    from core.cache import LocalCache
+    from targeting.services.rules import rules_cache as held
 
     rule_make(site)
     first = site_rules(site=site, now=NOW)
-    entry = service._cache[site.pk]
-    with django_capture_on_commit_callbacks(execute=True):
-        rules_changed(site_id=site.pk)
-    service._cache[site.pk] = entry  # as if the bump came from elsewhere
+    # Another process's cache of the same rules records the change.
+    LocalCache(held.name, ttl=1).changed(site.pk)
     assert site_rules(site=site, now=NOW) is first  # checked less than 1 s ago
-    entry.checked_until = 0.0
+    later = monotonic() + VERSION_CHECK_SECONDS
+    monkeypatch.setattr(held, "clock", lambda: later)
     assert site_rules(site=site, now=NOW) is not first
+
+
+class _CacheDown:
+    """The shared cache while Redis is away: every call fails."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("redis is away")
+
+        return fail
+
+
+@pytest.mark.django_db
+def test_peek_and_stale_do_no_io(site, monkeypatch, django_assert_num_queries):
+    from targeting.services.rules import rules_cache as held
+    from targeting.services.rules import site_rules_stale
+
+    rule_make(site)
+    rules = site_rules(site=site, now=NOW)
+    monkeypatch.setattr(held, "shared", _CacheDown())
+    with django_assert_num_queries(0):
+        assert site_rules_peek(site.pk, now=NOW) is rules
+        assert site_rules_stale(site.pk, now=NOW) is rules
+
+
+@pytest.mark.django_db
+def test_a_redis_outage_serves_the_rules_held(
+    site, monkeypatch, django_assert_num_queries
+):
+    from time import monotonic
+
+    from targeting.services.rules import rules_cache as held
+
+    rule_make(site)
+    first = site_rules(site=site, now=NOW)
+    monkeypatch.setattr(held, "shared", _CacheDown())
+    later = monotonic() + VERSION_CHECK_SECONDS  # the version is due for a check
+    monkeypatch.setattr(held, "clock", lambda: later)
+    with django_assert_num_queries(0):
+        assert site_rules(site=site, now=NOW) is first
 
 
 @pytest.mark.django_db
