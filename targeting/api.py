@@ -22,6 +22,7 @@ from leads.api import IsManager
 from leads.models import AccessLog
 from leads.services.privacy import personal_data_viewed
 from targeting.models import Rule
+from targeting.selectors import rules_of_counselor
 from targeting.services.preview import rule_preview, visitor_by_id
 from targeting.services.results import rule_results
 
@@ -81,10 +82,7 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator
             return Rule.objects.none()
-        profile = self.request.user.counselor
-        return Rule.objects.filter(site__in=profile.sites.all()).order_by(
-            "site_id", "-priority", "id"
-        )
+        return rules_of_counselor(counselor=self.request.user.counselor)
 
     @extend_schema(
         parameters=[

@@ -52,17 +52,17 @@ def coupon_codes_add(*, pool: CouponPool, codes: Iterable[str]) -> int:
     new = [Coupon(pool=pool, code=c) for c in codes if c not in existing]
     # ignore_conflicts: a concurrent add of the same code is not an error either.
     Coupon.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    if new and pool_free(pool) > pool.low_stock_threshold:
+    if new and pool_free(pool=pool) > pool.low_stock_threshold:
         # Restocked: the next shortage gets its own e-mail.
         CouponPool.objects.filter(pk=pool.pk).update(low_notified_at=None)
     return len(new)
 
 
-def pool_free(pool: CouponPool) -> int:
+def pool_free(*, pool: CouponPool) -> int:
     return Coupon.objects.filter(pool=pool, visitor__isnull=True).count()
 
 
-def pools_stock(pool_ids: Iterable[int]) -> list[dict[str, Any]]:
+def pools_stock(*, pool_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Free and assigned codes of these pools, with their low-stock flag."""
     rows = (
         CouponPool.objects.filter(pk__in=set(pool_ids))
@@ -94,11 +94,11 @@ def stock_label(free: int, threshold: int) -> str:
     return "ok"
 
 
-def pool_low_check(pool: CouponPool) -> bool:
+def pool_low_check(*, pool: CouponPool) -> bool:
     """After a code was handed: at or below the threshold, claim the pool's
     low-stock notice (a conditional UPDATE, so one e-mail per shortage however many
     processes hand codes) and send it after commit. True when claimed."""
-    free = pool_free(pool)
+    free = pool_free(pool=pool)
     if free > pool.low_stock_threshold:
         return False
     claimed = CouponPool.objects.filter(
@@ -124,7 +124,7 @@ def pool_low_notify(*, pool_id: int) -> int:
     if not recipients:
         log.warning("coupon pool %s is low and no manager has an e-mail", pool.pk)
         return 0
-    free = pool_free(pool)
+    free = pool_free(pool=pool)
     subject = (
         f"Coupon pool \u201c{pool.name}\u201d is empty"
         if free == 0
@@ -167,7 +167,7 @@ def coupon_assign(*, pool: CouponPool, visitor: Visitor) -> Coupon | None:
             coupon.visitor = visitor
             coupon.assigned_at = timezone.now()
             coupon.save(update_fields=["visitor", "assigned_at"])
-            pool_low_check(pool)
+            pool_low_check(pool=pool)
             return coupon
     except IntegrityError:
         return Coupon.objects.filter(pool=pool, visitor=visitor).first()

@@ -192,7 +192,7 @@ def _coupon_preview(
     mine = Coupon.objects.filter(pool=pool, visitor=visitor).first()
     if mine is not None:
         return action, mine.code, note or "the visitor already has a code of this pool"
-    free = pool_free(pool)
+    free = pool_free(pool=pool)
     if free:
         if free <= pool.low_stock_threshold:
             note = note or (

@@ -133,7 +133,7 @@ def rule_results(
         "variants": variants,
         "lift": {o: _lift(treatment[o], holdout[o]) for o in OUTCOMES},
         # The pools the rule hands codes from (action or fallback), with their stock.
-        "coupon_pools": pools_stock(_rule_pools(rule)),
+        "coupon_pools": pools_stock(pool_ids=_rule_pools(rule)),
     }
 
 
