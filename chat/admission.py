@@ -137,7 +137,7 @@ class Admission:
         self.next_slot = now + hint
         return hint
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, float | int]:
         return {
             "limit": self.limit,
             "in_progress": self.in_progress,

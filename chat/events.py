@@ -8,6 +8,7 @@ other sites, or anything the visitor should not read.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from chat.models import Conversation, CounselorProfile, Message
 
@@ -29,11 +30,15 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def message_payload(message: Message, *, for_visitor: bool) -> dict:
+    sender: dict[str, object] = {
+        "kind": message.sender_kind,
+        "name": message.sender_name,
+    }
     data = {
         "id": message.pk,
         "conversation": message.conversation_id,
         "seq": message.seq,
-        "sender": {"kind": message.sender_kind, "name": message.sender_name},
+        "sender": sender,
         "kind": message.kind,
         "body": message.body,
         "payload": message.payload,
@@ -41,7 +46,7 @@ def message_payload(message: Message, *, for_visitor: bool) -> dict:
         "created_at": _ts(message.created_at),
     }
     if not for_visitor:
-        data["sender"]["id"] = message.sender_id
+        sender["id"] = message.sender_id
     return data
 
 
@@ -143,7 +148,11 @@ def conversation_frames(
             conversation, queue_position=queue_position
         ),
     }
-    targets = {conversation.assignee_id, previous_assignee_id} - {None}
+    targets = {
+        pid
+        for pid in (conversation.assignee_id, previous_assignee_id)
+        if pid is not None
+    }
     frames += [(agent_group(pid), agent_frame) for pid in sorted(targets)]
     return frames
 
@@ -161,7 +170,16 @@ def queue_frame(conversation: Conversation, *, op: str, position: int | None) ->
     )
 
 
-def message_frames(message: Message, conversation: Conversation) -> list[tuple]:
+class ConversationIds(Protocol):
+    """What message frames need of a conversation (a model, or the write path's
+    row: chat.services.messages)."""
+
+    visitor_id: int
+    assignee_id: int | None
+    site_id: int
+
+
+def message_frames(message: Message, conversation: ConversationIds) -> list[tuple]:
     frames = []
     if message.kind not in Message.STAFF_ONLY_KINDS:
         frames.append(

@@ -61,9 +61,8 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         loop = asyncio.get_running_loop()
         layer = self._layers.get(loop)
         if layer is None:
-            layer = self._layers[loop] = LoopLayer(
-                *self._args, **self._kwargs, channel_layer=self
-            )
+            options = {**self._kwargs, "channel_layer": self}
+            layer = self._layers[loop] = LoopLayer(*self._args, **options)
             _wrap_close(self, loop)
         return layer
 
@@ -127,7 +126,8 @@ class Shard:
         self.keepalive = f"{layer.prefix}__alive__{uuid.uuid4().hex}"
         self.wanted: set[str] = set()
         self._lock = asyncio.Lock()
-        self._pubsub = None  # the live subscriber, None while (re)connecting
+        # The live subscriber, None while (re)connecting.
+        self._pubsub: aioredis.client.PubSub | None = None
         self._task: asyncio.Task | None = None
         self._publisher: aioredis.Redis | None = None
         self.connects = 0
@@ -231,7 +231,7 @@ class Shard:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.reconnect_seconds)
 
-    async def _read(self, pubsub) -> None:
+    async def _read(self, pubsub: aioredis.client.PubSub) -> None:
         loop = asyncio.get_running_loop()
         heard = loop.time()
         pinged = False

@@ -18,12 +18,16 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from core.jsonutil import dumps
+
+if TYPE_CHECKING:
+    from redis import asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ Item = tuple[str, str, dict | None]  # (group, serialised frame, meta)
 
 
 def _event(text: str, meta: dict | None) -> dict:
-    event = {"type": FRAME_EVENT, "text": text}
+    event: dict[str, object] = {"type": FRAME_EVENT, "text": text}
     if meta is not None:
         event["meta"] = meta
     return event
@@ -46,7 +50,7 @@ class _Outbox:
         self.loop = loop
         self.queue: asyncio.Queue[list[Item]] = asyncio.Queue()
         self.task = loop.create_task(self._drain())
-        self._redis = None
+        self._redis: aioredis.Redis | None = None
         self.layer = get_channel_layer()
 
     async def _drain(self) -> None:

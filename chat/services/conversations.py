@@ -244,6 +244,8 @@ def conversation_transfer(
                 event="transferred",
             )
             return conversation
+        if to_team is None:
+            raise ServiceError("bad_target", "Name a counselor or a team.")
         if to_team.site_id != conversation.site_id:
             raise ServiceError("bad_target", "That team is not on this site.")
         _requeue(
@@ -361,6 +363,8 @@ def conversation_mark_read(
             field, reader = "visitor_read_seq", "visitor"
             seq = min(seq, conversation.last_public_seq)
         else:
+            if counselor is None:
+                raise ServiceError("not_found", "No such conversation.")
             _check_counselor_site(counselor, conversation)
             field, reader = "agent_read_seq", "agent"
             seq = min(seq, conversation.last_seq)

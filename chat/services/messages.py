@@ -20,7 +20,7 @@ from chat.models import Conversation, Message
 from core import realtime
 from core.text import BadText, text_clean, text_length
 
-SENDER_CAN_POST = {
+SENDER_CAN_POST: dict[str, set[str]] = {
     # Form replies come only through leads.services.chatforms (validated there).
     Message.Sender.VISITOR: {Message.Kind.TEXT, Message.Kind.FORM_REPLY},
     Message.Sender.AGENT: {
@@ -56,10 +56,10 @@ class SendResult:
     frames: list = field(default_factory=list)
 
 
-def _refuse(item: SendItem, conversation: Conversation | None) -> tuple | None:
+def _refuse(item: SendItem, conversation: _ConversationRow | None) -> tuple | None:
     if conversation is None:
         return ("not_found", "No such conversation.")
-    if item.kind not in SENDER_CAN_POST.get(item.sender_kind, ()):
+    if item.kind not in SENDER_CAN_POST.get(item.sender_kind, set()):
         return ("bad_kind", "You cannot send that kind of message.")
     if item.sender_kind == Message.Sender.VISITOR:
         if conversation.visitor_id != item.sender_id:
@@ -182,8 +182,8 @@ def messages_append(
                 continue
             conversation = conversations.get(item.conversation_id)
             refusal = _refuse(item, conversation)
-            if refusal:
-                result.error = refusal
+            if refusal or conversation is None:
+                result.error = refusal or ("not_found", "No such conversation.")
                 continue
             conversation.last_seq += 1
             if item.kind != Message.Kind.NOTE:
@@ -216,11 +216,11 @@ def messages_append(
             _save_conversations(cursor, list(touched.values()), now)
         frames = []
         if returned:  # rare: the full snapshot for the console's alert
-            for conversation in Conversation.objects.select_related(
+            for snapshot in Conversation.objects.select_related(
                 "assignee", "site", "visitor"
             ).filter(pk__in=returned):
                 frames += events.conversation_frames(
-                    conversation, reason="visitor_returned"
+                    snapshot, reason="visitor_returned"
                 )
         for message in fresh:
             frames += events.message_frames(

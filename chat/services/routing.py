@@ -7,6 +7,7 @@ hand the same counselor more chats than their capacity or assign one conversatio
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +27,22 @@ def presence_cutoff(now: datetime) -> datetime:
     return now - timedelta(seconds=settings.CHAT["PRESENCE_GRACE_SECONDS"])
 
 
-def available_counselors(*, site: Site, now: datetime) -> list[CounselorProfile]:
+if TYPE_CHECKING:
+
+    class Candidate(CounselorProfile):
+        """A counselor as `available_counselors` returns them: annotated."""
+
+        open_count: int
+        team_ids: set[int]
+
+        class Meta:
+            abstract = True
+
+else:
+    Candidate = CounselorProfile
+
+
+def available_counselors(*, site: Site, now: datetime) -> list[Candidate]:
     """Online, recently seen counselors of the site with free capacity, annotated
     with `open_count` and `team_ids`."""
     profiles = (
@@ -43,11 +59,12 @@ def available_counselors(*, site: Site, now: datetime) -> list[CounselorProfile]
         )
         .prefetch_related("teams")
     )
-    result = []
+    result: list[Candidate] = []
     for profile in profiles:
         if profile.open_count < profile.max_concurrent:
-            profile.team_ids = {t.pk for t in profile.teams.all()}
-            result.append(profile)
+            candidate = cast("Candidate", profile)
+            candidate.team_ids = {t.pk for t in profile.teams.all()}
+            result.append(candidate)
     return result
 
 
@@ -59,7 +76,7 @@ def queued_conversations(*, site: Site):
     )
 
 
-def _pick(conversation: Conversation, candidates: list[CounselorProfile]):
+def _pick(conversation: Conversation, candidates: list[Candidate]):
     eligible = [
         c
         for c in candidates
@@ -147,10 +164,13 @@ def queue_position(conversation: Conversation) -> int | None:
     """1-based place in its site/team queue, or None when not queued."""
     if conversation.status != Conversation.Status.QUEUED:
         return None
+    team = (
+        Q(team__isnull=True)
+        if conversation.team_id is None
+        else Q(team_id=conversation.team_id)
+    )
     ahead = Conversation.objects.filter(
-        site_id=conversation.site_id,
-        team_id=conversation.team_id,
-        status=Conversation.Status.QUEUED,
+        team, site_id=conversation.site_id, status=Conversation.Status.QUEUED
     ).filter(
         Q(queued_at__lt=conversation.queued_at)
         | Q(queued_at=conversation.queued_at, pk__lt=conversation.pk)

@@ -27,7 +27,10 @@ def visitor_from_token(*, site: Site, token: str) -> Visitor | None:
         return None
     if not isinstance(data, dict) or data.get("s") != site.pk:
         return None
-    return Visitor.objects.filter(site=site, public_id=data.get("v")).first()
+    public_id = data.get("v")
+    if not isinstance(public_id, str):
+        return None
+    return Visitor.objects.filter(site=site, public_id=public_id).first()
 
 
 def visitor_resume(

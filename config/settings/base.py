@@ -8,6 +8,7 @@ database (PostgreSQL in tests and production).
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -185,7 +186,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 
 # Live chat tunables (see docs/protocol.md for what the client sees of them).
-CHAT = {
+CHAT: dict[str, Any] = {
     # Seconds between client pings; the pong carries the latest seq for resync.
     "HEARTBEAT_SECONDS": env_int("CHAT_HEARTBEAT_SECONDS", 20),
     # A counselor unseen for longer than this has their chats requeued.
