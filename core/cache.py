@@ -101,6 +101,10 @@ class LocalCache(Generic[K, V]):
         entry = self._entries.get(key)
         return entry.value if entry is not None else None
 
+    def items(self) -> list[tuple[K, V]]:
+        """Every held entry, however old. No I/O."""
+        return [(key, entry.value) for key, entry in list(self._entries.items())]
+
     # -- writing --------------------------------------------------------------
 
     def put(self, key: K, value: V, *, version: int = 0) -> None:
