@@ -1,22 +1,23 @@
 from django.contrib import admin
 
 from chat.models import Conversation, CounselorProfile, Message, Site, Team, Visitor
+from core.admin import BoundedJSONMixin
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("name", "public_key", "routing", "time_zone")
     search_fields = ("name", "public_key")
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("name", "site")
     list_filter = ("site",)
 
 
 @admin.register(CounselorProfile)
-class CounselorProfileAdmin(admin.ModelAdmin):
+class CounselorProfileAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("display_name", "user", "role", "status", "max_concurrent")
     list_filter = ("role", "status", "sites")
     filter_horizontal = ("sites", "teams")
@@ -25,13 +26,13 @@ class CounselorProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin):
+class VisitorAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("__str__", "site", "language", "first_seen_at", "last_seen_at")
     list_filter = ("site",)
     search_fields = ("public_id", "name")
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(BoundedJSONMixin, admin.TabularInline):
     model = Message
     extra = 0
     fields = ("seq", "sender_kind", "sender_name", "kind", "body", "created_at")
@@ -40,7 +41,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("pk", "site", "visitor", "status", "assignee", "created_at")
     list_filter = ("status", "site", "channel")
     raw_id_fields = ("visitor", "assignee")
@@ -62,7 +63,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ("conversation", "seq", "sender_kind", "kind", "created_at")
     list_filter = ("sender_kind", "kind")
     search_fields = ("body",)

@@ -5,11 +5,12 @@ their pages (/console/leads/) log every view of personal data, the admin would n
 
 from django.contrib import admin
 
+from core.admin import BoundedJSONMixin
 from leads.models import AccessLog, Closure, LeadSettings, OpeningPeriod
 from leads.services.availability import schedule_changed
 
 
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(BoundedJSONMixin, admin.ModelAdmin):
     """Edits that change a site's availability tell every process and widget."""
 
     def save_model(self, request, obj, form, change):
@@ -52,7 +53,7 @@ class ClosureAdmin(ScheduleAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ["created_at", "username", "action", "site", "count", "ip", "path"]
     list_filter = ["action", "site"]
     search_fields = ["username", "ip"]

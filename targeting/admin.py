@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import BoundedJSONMixin
 from core.errors import ServiceError
 from core.forms import BoundedJSONField
 from leads.models import AccessLog
@@ -50,7 +51,7 @@ JSON_OVERRIDES = {
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "site",
@@ -182,7 +183,7 @@ class RuleAdmin(admin.ModelAdmin):
             rules_changed(site_id=site_id)
 
 
-class CouponInline(admin.TabularInline):
+class CouponInline(BoundedJSONMixin, admin.TabularInline):
     """Adds codes one by one. Existing codes are listed under Coupons (a pool may
     hold thousands: the pool page stays light)."""
 
@@ -214,7 +215,7 @@ class CouponPoolForm(forms.ModelForm):
 
 
 @admin.register(CouponPool)
-class CouponPoolAdmin(admin.ModelAdmin):
+class CouponPoolAdmin(BoundedJSONMixin, admin.ModelAdmin):
     form = CouponPoolForm
     inlines = [CouponInline]
     list_display = ["name", "site", "free_codes", "assigned_codes", "stock"]
@@ -270,7 +271,7 @@ class CouponPoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = ["code", "pool", "visitor", "assigned_at"]
     list_filter = ["pool"]
     search_fields = ["code"]
@@ -279,7 +280,7 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(BoundedJSONMixin, admin.ModelAdmin):
     list_display = [
         "shown_at",
         "rule",
