@@ -20,8 +20,12 @@ import time
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,7 @@ class Presence:
         self.local: set[int] = set()  # visitors with a socket in this process
         self._memory: dict[str, float] = {}  # no Redis: member -> expiry
         self._lock = threading.Lock()
-        self._redis = None
+        self._redis: redis.Redis | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="presence")
         self._refresher: threading.Thread | None = None
 
@@ -68,22 +72,22 @@ class Presence:
 
     def _write(self, add: Iterable[int], remove: Iterable[int]) -> None:
         expiry = time.time() + self.ttl
-        add = [self._member(v) for v in add]
-        remove = [self._member(v) for v in remove]
+        adding = [self._member(v) for v in add]
+        removing = [self._member(v) for v in remove]
         client = self._client()
         if client is None:
             with self._lock:
-                for member in add:
+                for member in adding:
                     self._memory[member] = expiry
-                for member in remove:
+                for member in removing:
                     self._memory.pop(member, None)
             return
         try:
             pipe = client.pipeline(transaction=False)
-            if add:
-                pipe.zadd(self.key, dict.fromkeys(add, expiry))
-            if remove:
-                pipe.zrem(self.key, *remove)
+            if adding:
+                pipe.zadd(self.key, dict.fromkeys(adding, expiry))
+            if removing:
+                pipe.zrem(self.key, *removing)
             pipe.execute()
         except Exception:
             log.warning("presence not written: Redis unavailable")

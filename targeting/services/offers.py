@@ -56,7 +56,7 @@ def offer_present(
     fallback (or a fallback coupon with no code either), nothing is recorded."""
     now = now or clock.now()
     action: dict | None = spec.action
-    if action["kind"] == "chat_invite" and not counselor_available:
+    if spec.action["kind"] == "chat_invite" and not counselor_available:
         action = spec.fallback
         if action is None:
             return None, None
@@ -64,7 +64,12 @@ def offer_present(
     with transaction.atomic():
         coupon = None
         while action is not None and action["kind"] == "coupon" and variant != HOLDOUT:
-            pool = CouponPool.objects.filter(pk=action.get("pool"), site=site).first()
+            pool_id = action.get("pool")
+            pool = (
+                CouponPool.objects.filter(pk=pool_id, site=site).first()
+                if isinstance(pool_id, int)
+                else None
+            )
             coupon = coupon_assign(pool=pool, visitor=visitor) if pool else None
             if coupon is not None:
                 break

@@ -186,7 +186,12 @@ def _coupon_preview(
     """What a coupon action would show, without handing a code: the visitor's own
     code, else the pool's next free one; an empty pool gives the fallback (as
     targeting.services.offers.offer_present does). Returns (action, code, note)."""
-    pool = CouponPool.objects.filter(pk=action.get("pool"), site=rule.site_id).first()
+    pool_id = action.get("pool")
+    pool = (
+        CouponPool.objects.filter(pk=pool_id, site=rule.site_id).first()
+        if isinstance(pool_id, int)
+        else None
+    )
     if pool is None:
         return None, None, "the coupon pool no longer exists"
     mine = Coupon.objects.filter(pool=pool, visitor=visitor).first()
