@@ -1,4 +1,6 @@
-"""Real server processes for multi-process tests: daphne and a private redis-server.
+"""Real server processes for browser and multi-process tests: the one daphne
+launcher (`Daphne`), the demo server the browser tests use (`DemoServer`, daphne on
+its own SQLite database with the demo site) and a private redis-server.
 
 Each process gets its own session (process group), so one `killpg` ends it together
 with anything it spawned, and the Popen handle is the server itself, never a shell
@@ -9,17 +11,21 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import redis
+
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -86,9 +92,10 @@ def _kill_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _stop(proc: subprocess.Popen, *, grace: float) -> None:
+def _stop(proc: subprocess.Popen, *, grace: float, sig: int = signal.SIGTERM) -> None:
+    """`sig`, then SIGKILL after `grace` seconds."""
     if proc.poll() is None:
-        _kill_group(proc, signal.SIGTERM)
+        _kill_group(proc, sig)
         try:
             proc.wait(grace)
             return
@@ -107,23 +114,40 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 class Daphne:
-    """One `daphne config.asgi:application` process on its own port."""
+    """One `daphne config.asgi:application` process on its own port, started at
+    once; `stop()` and `start()` restart it on the same port and log."""
 
     def __init__(self, name: str, port: int, env: dict[str, str], log_dir: Path):
         self.name = name
         self.port = port
+        self.env = env
         self.log_path = log_dir / f"daphne-{name}-{port}.log"
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
         daphne = Path(sys.executable).with_name("daphne")
-        with open(self.log_path, "wb") as log:
+        command = [str(daphne), "-b", HOST, "-p", str(self.port)]
+        with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(daphne), "-b", HOST, "-p", str(port), "config.asgi:application"],
+                [*command, "config.asgi:application"],
                 cwd=REPO,
-                env=env,
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    @property
+    def pid(self) -> int:
+        """daphne itself (signal it to freeze the server)."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def http_url(self) -> str:
@@ -139,30 +163,36 @@ class Daphne:
     def log_tail(self, lines: int = 40) -> str:
         return _tail(self.log_path, lines)
 
+    def _healthy(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(
+                f"daphne {self.name} exited with {self.proc.returncode}:\n"
+                + self.log_tail()
+            )
+        try:
+            with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until GET /healthz answers 200 (the app is loaded and reaches the DB)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"daphne {self.name} exited with {self.proc.returncode}:\n"
-                    + self.log_tail()
-                )
-            try:
-                with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"daphne {self.name} not ready after {timeout}s:\n" + self.log_tail()
-        )
+        try:
+            wait_until(self._healthy, timeout, f"daphne {self.name} to answer /healthz")
+        except AssertionError as exc:
+            raise RuntimeError(f"{exc}:\n{self.log_tail()}") from None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds."""
+        if self.proc is not None:
+            _stop(self.proc, grace=grace)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no disconnect frames, no final flush."""
-        _kill_group(self.proc, signal.SIGKILL)
-        self.proc.wait(10)
+        if self.proc is not None:
+            _kill_group(self.proc, signal.SIGKILL)
+            self.proc.wait(10)
 
 
 class RedisServer:
@@ -201,17 +231,17 @@ class RedisServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server on {self.port} exited at start")
-            try:
-                with self.client() as client:
-                    client.ping()
-                return
-            except redis.exceptions.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server on {self.port} not answering")
+        wait_until(self._answers, timeout, f"redis-server on {self.port} to answer")
+
+    def _answers(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server on {self.port} exited at start")
+        try:
+            with self.client() as client:
+                return bool(client.ping())
+        except redis.exceptions.RedisError:
+            return False
 
     def ensure_running(self) -> None:
         if not self.running():
@@ -230,3 +260,136 @@ class RedisServer:
     def subscribers(self, channel: str) -> int:
         with self.client() as client:
             return dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)
+
+
+# -- the demo server of the browser tests ------------------------------------------
+
+
+def e2e_ports() -> range:
+    # E2E_PORTS="8101-8109": several people's runs on one machine use disjoint ranges.
+    low, _, high = os.environ.get("E2E_PORTS", "8101-8109").partition("-")
+    return range(int(low), int(high or low) + 1)
+
+
+def demo_env(db_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a demo server: the development settings on its own SQLite
+    database and the in-process channel layer, unless `extra` says otherwise."""
+    env = dict(os.environ)
+    # The pytest process runs on the test settings (PostgreSQL, Redis); the server
+    # must not inherit those.
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "CHANNEL_PREFIX", "DEBUG"):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        # IMMEDIATE: the message writer thread and the ORM thread both write; with
+        # SQLite's default deferred transactions one of them fails at once with
+        # "database is locked" instead of waiting (the settings set it too).
+        DATABASE_URL=f"sqlite:///{db_path}?transaction_mode=IMMEDIATE&timeout=20",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+class DemoServer:
+    """daphne serving `demo_setup`'s site on a fresh SQLite database, with both
+    http://127.0.0.1:PORT and http://localhost:PORT allowed origins: two origins of
+    one server, as a shop page and the counselor console are in production."""
+
+    def __init__(self, workdir: Path, *, extra_env: dict[str, str] | None = None):
+        self.workdir = workdir
+        self.port = free_port(e2e_ports())
+        self.db_path = workdir / f"livechat-e2e-{self.port}.sqlite3"
+        self.env = demo_env(self.db_path, extra_env)
+        self.site_key = ""
+        self.daphne: Daphne | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def alt_url(self) -> str:
+        """The same server under another origin (localhost), also allowed."""
+        return f"http://localhost:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{HOST}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"daphne-demo-{self.port}.log"
+
+    @property
+    def pid(self) -> int:
+        """daphne itself (signal it to freeze or kill the server)."""
+        assert self.daphne is not None
+        return self.daphne.pid
+
+    @property
+    def running(self) -> bool:
+        return self.daphne is not None and self.daphne.running
+
+    def log_tail(self, lines: int = 60) -> str:
+        return _tail(self.log_path, lines)
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        """`manage.py ARGS` on the server's settings and database; its stdout."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        """Run ORM code against the server's database (its own settings and env)."""
+        return self.manage("shell", "-c", code, timeout=60)
+
+    def setup(self) -> None:
+        """Migrate the fresh database and create the demo site."""
+        self.db_path.unlink(missing_ok=True)
+        self.manage("migrate", "--noinput", "-v0")
+        out = self.manage("demo_setup", "--origins", f"{self.url} {self.alt_url}")
+        match = re.search(r"key=(\S+)", out)
+        assert match, f"demo_setup printed no site key:\n{out}"
+        self.site_key = match.group(1)
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.daphne = Daphne("demo", self.port, self.env, self.workdir)
+        try:
+            self.daphne.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.daphne is not None:
+            self.daphne.stop()
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        """Read the server's SQLite database directly."""
+        import sqlite3
+
+        with sqlite3.connect(self.db_path, timeout=10) as db:
+            return db.execute(sql, params).fetchall()
+
+
+@contextmanager
+def demo_server(
+    workdir: Path, *, extra_env: dict[str, str] | None = None
+) -> Iterator[DemoServer]:
+    """A migrated demo server, up until the block ends."""
+    server = DemoServer(workdir, extra_env=extra_env)
+    server.setup()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
