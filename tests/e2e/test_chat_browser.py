@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def pg_redis_server(tmp_path_factory):
         "CHANNEL_PREFIX": f"e2e{os.getpid()}",
     }
     try:
-        with run_chat_server(tmp_path_factory.mktemp("pg"), extra_env=env) as server:
+        with demo_server(tmp_path_factory.mktemp("pg"), extra_env=env) as server:
             yield server
     finally:
         subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])

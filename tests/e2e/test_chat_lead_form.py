@@ -18,16 +18,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import rows, run_chat_server
-from tests.e2e.test_leads_page import submit_lead
-from tests.e2e.test_widget_layout import conversation_id, counselor_socket
-from tests.e2e.test_widget_leads import SETUP, orm
+from tests.support.browser import (
+    CLOSED_TODAY,
+    DESKTOP,
+    PHONE,
+    conversation_id,
+    counselor_online,
+    counselor_socket,
+    log_in,
+    orm,
+    part,
+    rows,
+    submit_lead,
+)
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
 
-W = "livechat-widget"  # the widget's host element; CSS selectors pierce its shadow
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 REF = r"L-[0-9A-F]{8}"
 SEOUL = ZoneInfo("Asia/Seoul")  # the demo site's zone
 
@@ -36,38 +43,15 @@ SEOUL = ZoneInfo("Asia/Seoul")  # the demo site's zone
 def server(tmp_path_factory):
     """This module's own server: its counselor goes online, which would take other
     modules' queued chats."""
-    with run_chat_server(
+    with demo_server(
         tmp_path_factory.mktemp("chat-lead-form"),
         extra_env={"CHAT_HEARTBEAT_SECONDS": "2"},
     ) as running:
         yield running
 
 
-def part(page, selector):
-    return page.locator(f"{W} {selector}")
-
-
 def shop_url(server, lang: str) -> str:
     return f"{server.alt_url}/demo/?lang={lang}&server={server.url}"
-
-
-def log_in(page, server, username: str, path: str = "/console/"):
-    page.goto(f"{server.url}/console/login/?next={path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-pass-1234")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}{path}")
-
-
-def counselor_online(page, server):
-    log_in(page, server, "counselor")
-    expect(page.locator("[data-region=connection]")).to_have_attribute(
-        "data-state", "open"
-    )
-    page.select_option("[data-action=status]", "online")
-    expect(page.locator("[data-region=status-wrap]")).to_have_attribute(
-        "data-status", "online"
-    )
 
 
 def close_open_chats(server):
@@ -430,8 +414,8 @@ def test_english_form_on_a_phone_is_resent_after_a_lost_ack_once(
 def test_callback_request_out_of_hours_reaches_the_managers_list(
     tmp_path_factory, contexts, screenshot
 ):
-    with run_chat_server(tmp_path_factory.mktemp("closed")) as closed:
-        orm(closed, SETUP)  # a closure covering today, before any page loads
+    with demo_server(tmp_path_factory.mktemp("closed")) as closed:
+        orm(closed, CLOSED_TODAY)  # a closure covering today, before any page loads
         older = submit_lead(closed, "Older Lead", "010-3333-4444")
         shop = contexts(viewport=DESKTOP, timezone_id="Asia/Seoul")
         shop.goto(f"{closed.alt_url}/demo/?server={closed.url}")

@@ -1,35 +1,36 @@
 """The console keeps in step with the server when the network misbehaves: a lost
 ack, a lost frame, a dead socket, a server restart. Playwright's WebSocket route sits
-between the console and the server and drops frames there.
+between the console and the server and drops frames there (its handlers run while
+the test calls Playwright: waits on a routed socket pump with `pause(page)`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
 
 import pytest
-from playwright.async_api import expect
+from playwright.sync_api import expect
 
-from tests.e2e.console_support import (
+from tests.support.browser import (
     HEARTBEAT,
     SHOTS,
     Visitor,
     chat_item,
     console,
+    console_server,
     fresh,
-    own_loop,
-    running_server,
 )
+from tests.support.waiting import pause, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server():
-    yield from running_server()
+def server(tmp_path_factory):
+    with console_server(tmp_path_factory.mktemp("console-resync")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -37,8 +38,7 @@ def live(server):
     return fresh(server)
 
 
-@own_loop
-async def test_unacked_reply_is_resent_with_the_same_client_id_after_reconnect(live):
+def test_unacked_reply_is_resent_with_the_same_client_id_after_reconnect(live, browser):
     sends: list[dict] = []
     state = {"connections": 0, "cut": True}
 
@@ -57,35 +57,38 @@ async def test_unacked_reply_is_resent_with_the_same_client_id_after_reconnect(l
             if frame["type"] == "ack" and state["cut"]:
                 # The server stored the message but the ack is lost with the socket.
                 state["cut"] = False
-                asyncio.ensure_future(ws.close(code=4000, reason="test cut"))
+                ws.close(code=4000, reason="test cut")
                 return
             ws.send(text)
 
         ws.on_message(from_page)
         server.on_message(from_server)
 
-    async with console(live, route=route) as page:
-        visitor = await Visitor(live).connect()
-        await visitor.send("Is this in stock?")
-        await expect(chat_item(page, "Visitor")).to_have_count(1)
-        await page.locator("[data-region=composer-input]").fill("Yes, it is.")
-        await page.keyboard.press("Enter")
-        await expect(page.locator(".msg-own .msg-status").last).to_have_text(
+    with console(browser, live, route=route) as page:
+        visitor = Visitor(live).connect()
+        visitor.send("Is this in stock?")
+        expect(chat_item(page, "Visitor")).to_have_count(1)
+        page.locator("[data-region=composer-input]").fill("Yes, it is.")
+        page.keyboard.press("Enter")
+        expect(page.locator(".msg-own .msg-status").last).to_have_text(
             "Sent", timeout=15000
         )
         assert state["connections"] >= 2
         replies = [f for f in sends if f["body"] == "Yes, it is."]
         assert len(replies) >= 2, replies
         assert len({f["client_id"] for f in replies}) == 1
-        await asyncio.sleep(0.5)
+        visitor.wait_for(
+            lambda f: f["type"] == "message" and f["message"]["body"] == "Yes, it is.",
+            sleep=pause(page),
+        )
+        page.wait_for_timeout(500)  # room for a second copy, which must not come
         # Stored once: the visitor saw one message, not one per attempt.
         assert [m["body"] for m in visitor.agent_messages()] == ["Yes, it is."]
-        assert await page.locator(".msg-own").count() == 1
-        await visitor.close()
+        assert page.locator(".msg-own").count() == 1
+        visitor.close()
 
 
-@own_loop
-async def test_pong_showing_a_higher_seq_makes_the_console_sync(live):
+def test_pong_showing_a_higher_seq_makes_the_console_sync(live, browser):
     state = {"drop_visitor_messages": False, "syncs": 0}
 
     def route(ws):
@@ -109,24 +112,23 @@ async def test_pong_showing_a_higher_seq_makes_the_console_sync(live):
         ws.on_message(from_page)
         server.on_message(from_server)
 
-    async with console(live, route=route) as page:
-        visitor = await Visitor(live).connect()
-        await visitor.send("first")
+    with console(browser, live, route=route) as page:
+        visitor = Visitor(live).connect()
+        visitor.send("first")
         texts = page.locator(".messages .msg-visitor .msg-text")
-        await expect(texts).to_have_text(["first"])
+        expect(texts).to_have_text(["first"])
         state["drop_visitor_messages"] = True
         syncs_before = state["syncs"]
-        await visitor.send("this frame is lost on the way")
+        visitor.send("this frame is lost on the way")
         # Only the next pong (every HEARTBEAT seconds) can reveal the gap.
-        await expect(texts).to_have_text(
+        expect(texts).to_have_text(
             ["first", "this frame is lost on the way"], timeout=(HEARTBEAT * 3) * 1000
         )
         assert state["syncs"] > syncs_before
-        await visitor.close()
+        visitor.close()
 
 
-@own_loop
-async def test_dead_socket_is_replaced_when_pongs_stop(live):
+def test_dead_socket_is_replaced_when_pongs_stop(live, browser):
     state = {"connections": 0, "swallow": True}
 
     def route(ws):
@@ -142,63 +144,61 @@ async def test_dead_socket_is_replaced_when_pongs_stop(live):
 
         ws.on_message(from_page)
 
-    async with console(live, route=route) as page:
+    with console(browser, live, route=route) as page:
         started = time.monotonic()
-        deadline = started + HEARTBEAT * 6
-        while state["connections"] < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        elapsed = time.monotonic() - started
-        assert state["connections"] >= 2, (
-            "the console kept a socket that answered no ping"
+        wait_until(
+            lambda: state["connections"] >= 2,
+            HEARTBEAT * 6,
+            "a new socket (the console kept a socket that answered no ping)",
+            interval=0.2,
+            sleep=pause(page),
         )
+        elapsed = time.monotonic() - started
         assert elapsed >= HEARTBEAT * 1.5, (
             f"reconnected after {elapsed:.1f}s, too eager"
         )
-        await expect(page.locator("[data-region=connection]")).to_have_attribute(
+        expect(page.locator("[data-region=connection]")).to_have_attribute(
             "data-state", "open"
         )
 
 
-@own_loop
-async def test_console_catches_up_and_delivers_unsent_replies_after_a_server_restart(
-    live,
+def test_console_catches_up_and_delivers_unsent_replies_after_a_server_restart(
+    live, browser
 ):
-    async with console(live) as page:
-        visitor = await Visitor(live).connect()
-        await visitor.send("before the restart")
+    with console(browser, live) as page:
+        visitor = Visitor(live).connect()
+        visitor.send("before the restart")
         texts = page.locator(".messages .msg-visitor .msg-text")
-        await expect(texts).to_have_text(["before the restart"])
+        expect(texts).to_have_text(["before the restart"])
 
         live.stop()
-        await visitor.close()
+        visitor.close()
         connection = page.locator("[data-region=connection]")
-        await expect(connection).to_have_attribute("data-state", "reconnecting")
+        expect(connection).to_have_attribute("data-state", "reconnecting")
         # Written while the server is gone: kept and shown as sending.
-        await page.locator("[data-region=composer-input]").fill("written while offline")
-        await page.keyboard.press("Enter")
-        await expect(page.locator(".msg-own .msg-status").last).to_have_text(
+        page.locator("[data-region=composer-input]").fill("written while offline")
+        page.keyboard.press("Enter")
+        expect(page.locator(".msg-own .msg-status").last).to_have_text(
             "Waiting for connection…"
         )
-        await page.screenshot(path=SHOTS / "console-offline.png")
+        page.screenshot(path=SHOTS / "console-offline.png")
 
-        await asyncio.to_thread(live.start)
-        await visitor.connect()
-        await visitor.send("sent while the console was away")
-        await expect(connection).to_have_attribute("data-state", "open", timeout=20000)
-        await expect(texts).to_have_text(
+        live.start()
+        visitor.connect()
+        visitor.send("sent while the console was away")
+        expect(connection).to_have_attribute("data-state", "open", timeout=20000)
+        expect(texts).to_have_text(
             ["before the restart", "sent while the console was away"]
         )
-        await expect(page.locator(".msg-own .msg-status").last).to_have_text(
+        expect(page.locator(".msg-own .msg-status").last).to_have_text(
             re.compile("Sent|Read")
         )
         # Whether or not the visitor was connected when it was stored, the record
         # holds the offline reply exactly once.
-        await visitor.frame(
-            type="sync", conversation=visitor.conversation_id, after_seq=0
-        )
-        history = await visitor.wait_for(lambda f: f["type"] == "history")
+        visitor.frame(type="sync", conversation=visitor.conversation_id, after_seq=0)
+        history = visitor.wait_for(lambda f: f["type"] == "history")
         replies = [
             m["body"] for m in history["messages"] if m["sender"]["kind"] == "agent"
         ]
         assert replies == ["written while offline"]
-        await visitor.close()
+        visitor.close()

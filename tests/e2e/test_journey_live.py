@@ -9,9 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
-from tests.e2e.test_chat_lead_form import counselor_online
-from tests.e2e.test_targeting_browser import part, shop
+from tests.support.browser import counselor_online, part, shop
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     env = {"CHAT_HEARTBEAT_SECONDS": "2", "CHAT_PRESENCE_GRACE_SECONDS": "600"}
-    with run_chat_server(tmp_path_factory.mktemp("journey"), extra_env=env) as running:
+    with demo_server(tmp_path_factory.mktemp("journey"), extra_env=env) as running:
         yield running
 
 

@@ -8,14 +8,13 @@ import csv
 import io
 import json
 import re
-import urllib.request
-import uuid
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.support.browser import submit_lead
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
 
@@ -27,33 +26,8 @@ COUNSELOR = "Jiwoo Kim"
 def server(tmp_path_factory):
     """Like `chat_server`, but this module's own: it erases leads."""
     workdir = tmp_path_factory.mktemp("e2e-leads")
-    with run_chat_server(workdir) as running:
+    with demo_server(workdir) as running:
         yield running
-
-
-def submit_lead(server, name: str, phone: str, **extra) -> str:
-    """POST the callback form as the widget does; returns the lead's reference."""
-    body = {
-        "site": server.site_key,
-        "idempotency_key": uuid.uuid4().hex,
-        "name": name,
-        "phone": phone,
-        "consent": {
-            "collection": True,
-            "marketing": False,
-            "notice_version": "2026-11-01",
-        },
-        **extra,
-    }
-    request = urllib.request.Request(
-        f"{server.url}/public/v1/leads",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Origin": server.url},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
-        assert response.status == 201
-        return json.load(response)["lead"]["reference"]
 
 
 @pytest.fixture(scope="module")

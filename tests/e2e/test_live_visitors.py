@@ -8,18 +8,24 @@ invitation; the visitor accepts and the counselor gets the chat.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import rows, run_chat_server
-from tests.e2e.test_chat_lead_form import counselor_online, log_in
+from tests.support.browser import (
+    DESKTOP,
+    W,
+    counselor_online,
+    log_in,
+    part,
+    rows,
+    shop,
+)
+from tests.support.servers import demo_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-W = "livechat-widget"  # the widget's host element; CSS selectors pierce its shadow
-DESKTOP = {"width": 1280, "height": 800}
 REFRESH = 10_000  # the console's refresh of the list (visitors.js)
 MESSAGE = "Hi! Questions about the <b>tote</b>? I can help."
 TOTE_TITLE = "Leather tote — Maison Demo"
@@ -28,20 +34,11 @@ TOTE_TITLE = "Leather tote — Maison Demo"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Its own server: the counselor goes online and takes the chat."""
-    with run_chat_server(
+    with demo_server(
         tmp_path_factory.mktemp("live-visitors"),
         extra_env={"CHAT_HEARTBEAT_SECONDS": "2"},
     ) as running:
         yield running
-
-
-def part(page, selector):
-    return page.locator(f"{W} {selector}")
-
-
-def shop(server, query: str = "") -> str:
-    """The demo shop on localhost, the widget from 127.0.0.1 (cross-origin)."""
-    return f"{server.alt_url}/demo/?{query}&lang=en&server={server.url}"
 
 
 def test_counselor_sees_a_live_visitor_invites_them_and_gets_the_chat(
@@ -116,9 +113,7 @@ def test_counselor_sees_a_live_visitor_invites_them_and_gets_the_chat(
         "select count(*) from targeting_trackevent"
         " where kind = 'page_view' and data like '%\"category\": \"bags\"%'"
     )
-    deadline = time.monotonic() + 15
-    while rows(server, bag_views)[0][0] < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: rows(server, bag_views)[0][0] >= 2, 15, "both bag page views")
 
     # The row opens the drawer: the journey, and the invitation form.
     row.click()

@@ -10,20 +10,24 @@ dwell take 3 s. Every other wait is on something observable (a row, an element).
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import rows, run_chat_server
-from tests.e2e.test_chat_lead_form import counselor_online
-from tests.e2e.test_widget_leads import orm
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    counselor_online,
+    orm,
+    part,
+    rows,
+    shop,
+)
+from tests.support.servers import demo_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-W = "livechat-widget"  # the widget's host element; CSS selectors pierce its shadow
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 RULE = "Bag sale"
 INVITE_TITLE = "Bag sale: 20% off today"
 
@@ -58,38 +62,15 @@ def server(tmp_path_factory):
         "CHAT_HEARTBEAT_SECONDS": "2",
         "CHAT_PRESENCE_GRACE_SECONDS": "600",
     }
-    with run_chat_server(
-        tmp_path_factory.mktemp("targeting"), extra_env=env
-    ) as running:
+    with demo_server(tmp_path_factory.mktemp("targeting"), extra_env=env) as running:
         # Before any visitor connects: the rules cache is filled on first use.
         orm(running, SETUP)
         yield running
 
 
-def wait_for(check, what: str, timeout: float = 15.0):
-    """Poll `check` until it returns something truthy (the server's record)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def settle(locator):
     """Wait for the element's entrance animation to end (for screenshots)."""
     locator.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")
-
-
-def part(page, selector):
-    return page.locator(f"{W} {selector}")
-
-
-def shop(server, query: str) -> str:
-    """The demo shop on localhost, the widget from 127.0.0.1 (cross-origin)."""
-    return f"{server.alt_url}/demo/?{query}&lang=en&server={server.url}"
 
 
 def bag_views(server) -> int:
@@ -106,7 +87,7 @@ def view_bags_four_times(page, server):
     start = bag_views(server)
 
     def recorded(n):
-        wait_for(lambda: bag_views(server) >= start + n, f"bag page view {n}")
+        wait_until(lambda: bag_views(server) >= start + n, 15, f"bag page view {n}")
 
     page.goto(shop(server, "category=bags"))
     recorded(1)
@@ -152,7 +133,7 @@ def test_nobody_online_shows_the_callback_fallback_which_opens_the_form(
     expect(part(page, ".lead-intro")).to_have_text(
         "Leave your number and we will call you back."
     )
-    wait_for(lambda: offer_states(server, "callback") == ["accepted"], "accepted")
+    wait_until(lambda: offer_states(server, "callback") == ["accepted"], 15, "accepted")
     settle(part(page, ".win"))
     screenshot(page, "targeting-callback-form-phone")
     assert not page.errors
@@ -187,7 +168,9 @@ def test_bag_browser_is_invited_and_the_counselor_gets_the_chat_with_the_journey
     first = part(visitor, ".msg[data-seq]").first
     expect(first).to_contain_text(INVITE_TITLE)
     expect(first).to_contain_text("Questions about a bag? Ask me.")
-    wait_for(lambda: offer_states(server, "chat_invite") == ["accepted"], "accepted")
+    wait_until(
+        lambda: offer_states(server, "chat_invite") == ["accepted"], 15, "accepted"
+    )
 
     # Routing gives the chat to the only counselor online.
     chat = console.locator(".chat-item").first
@@ -235,11 +218,12 @@ def test_dismissing_an_offer_with_escape_rejects_it(server, contexts):
     offer.locator(".offer-x").focus()
     page.keyboard.press("Escape")
     expect(offer).to_have_count(0)
-    wait_for(
+    wait_until(
         lambda: len(
             rows(server, "SELECT id FROM targeting_offer WHERE state = 'rejected'")
         )
         == before + 1,
+        15,
         "rejected",
     )
     expect(part(page, ".win")).to_be_hidden()

@@ -9,13 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
-from tests.e2e.test_widget_layout import counselor_socket, part, send_message
-from tests.e2e.test_widget_leads import orm
+from tests.support.browser import DESKTOP, counselor_socket, orm, part, send_message
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 # Open whenever a counselor is: no opening periods, no closures.
 ALWAYS_OPEN = """
 from chat.models import Site
@@ -33,7 +31,7 @@ def server(tmp_path_factory):
         # Far above the test's waits: only an explicit "offline" can explain them.
         "CHAT_PRESENCE_GRACE_SECONDS": "600",
     }
-    with run_chat_server(tmp_path_factory.mktemp("offline"), extra_env=env) as chat:
+    with demo_server(tmp_path_factory.mktemp("offline"), extra_env=env) as chat:
         orm(chat, ALWAYS_OPEN)
         yield chat
 

@@ -6,35 +6,33 @@ console has its own browser test), so these tests exercise only the widget.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import re
 import signal
 import sqlite3
-import urllib.parse
-import urllib.request
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
-from websockets.sync.client import connect
 
-from tests.e2e.conftest import run_chat_server
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    conversation_id,
+    counselor_socket,
+    part,
+    send_message,
+)
+from tests.support.servers import demo_server
 
 pytestmark = pytest.mark.e2e
-
-W = "livechat-widget"  # the host element; Playwright's CSS pierces its shadow root
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
 def widget_server(tmp_path_factory):
     # Its own server: a counselor left online by another module would take these
     # chats out of the queue that the tests look at.
-    with run_chat_server(
+    with demo_server(
         tmp_path_factory.mktemp("widget"), extra_env={"CHAT_HEARTBEAT_SECONDS": "1"}
     ) as server:
         # These tests look at the chat itself with nobody online and a queue: keep
@@ -63,86 +61,6 @@ def open_page(browser):
     yield make
     for context in contexts:
         context.close()
-
-
-def part(page, selector):
-    return page.locator(f"{W} {selector}")
-
-
-def send_message(page, text):
-    part(page, "textarea").fill(text)
-    part(page, ".send").click()
-
-
-def conversation_id(page, site_key, *, newer_than=0) -> int:
-    """The conversation the widget shows, from its (briefly debounced) local copy."""
-    handle = page.wait_for_function(
-        """([key, after]) => {
-            const raw = localStorage.getItem(`livechat:${key}:conversation`);
-            const cached = JSON.parse(raw);
-            const id = cached && cached.conv && cached.conv.id;
-            return id > after ? id : false;
-        }""",
-        arg=[site_key, newer_than],
-    )
-    return handle.json_value()
-
-
-def login_cookie(base_url: str, username: str, password: str) -> str:
-    """Log in through the console's login form; returns the Cookie header."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login_url = f"{base_url}/console/login/"
-    html = opener.open(login_url).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    assert token, "the login page has no CSRF token"
-    form = {"username": username, "password": password}
-    form["csrfmiddlewaretoken"] = token.group(1)
-    opener.open(
-        urllib.request.Request(
-            login_url,
-            data=urllib.parse.urlencode(form).encode(),
-            headers={"Referer": login_url},
-        )
-    )
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
-class Counselor:
-    """The demo counselor on the agent socket."""
-
-    def __init__(self, ws):
-        self.ws = ws
-
-    def send(self, **frame) -> None:
-        self.ws.send(json.dumps(frame))
-
-    def receive(self, kind: str, when=lambda frame: True, timeout=10.0) -> dict:
-        while True:
-            frame = json.loads(self.ws.recv(timeout=timeout))
-            if frame.get("type") == kind and when(frame):
-                return frame
-
-    def say(self, conversation: int, body=None, *, kind="text", payload=None) -> dict:
-        frame = {"type": "send", "conversation": conversation, "kind": kind}
-        frame["client_id"] = str(uuid.uuid4())
-        if body is not None:
-            frame["body"] = body
-        if payload is not None:
-            frame["payload"] = payload
-        self.send(**frame)
-        return self.receive("ack")
-
-
-@contextmanager
-def counselor_socket(base_url: str, username="counselor", password="demo-pass-1234"):
-    cookie = login_cookie(base_url, username, password)
-    url = base_url.replace("http", "ws", 1) + "/ws/agent/"
-    headers = {"Cookie": cookie, "Origin": base_url}
-    with connect(url, additional_headers=headers) as ws:
-        counselor = Counselor(ws)
-        counselor.receive("hello")
-        yield counselor
 
 
 def test_message_is_acknowledged_queued_and_shown_again_after_reload(

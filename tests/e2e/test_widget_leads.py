@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.request
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -20,46 +18,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO, _server_env, rows, run_chat_server
-from tests.e2e.test_widget_layout import counselor_socket
+from tests.support.browser import (
+    CLOSED_TODAY,
+    DESKTOP,
+    PHONE,
+    counselor_socket,
+    orm,
+    part,
+    rows,
+)
+from tests.support.servers import REPO, demo_server
 
 pytestmark = pytest.mark.e2e
 
-W = "livechat-widget"  # the host element; Playwright's CSS pierces its shadow root
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 NAVER = "https://search.naver.com/search.naver?where=nexearch&query=%EA%B0%80%EC%A3%BD+%ED%86%A0%ED%8A%B8%EB%B0%B1"
-
-SETUP = """
-from datetime import date, time, timedelta
-from chat.models import Site
-from leads.models import Closure, LeadSettings, OpeningPeriod
-site = Site.objects.get(name="Demo shop")
-site.routing = "manual"  # a chat stays queued while the counselor is online
-site.save()
-LeadSettings.objects.get_or_create(site=site)
-for day in range(7):  # around the clock (00:00 to 24:00)
-    OpeningPeriod.objects.create(site=site, weekday=day, opens=time(0), closes=time(0))
-today = date.today()
-Closure.objects.create(
-    site=site, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=1),
-    reason="e2e",
-)
-"""
-
-
-def orm(server, code: str) -> str:
-    """Run ORM code against the server's database (its own settings and env)."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=REPO,
-        env=_server_env(server.db_path, None),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +41,9 @@ def leads_server(tmp_path_factory):
         "CHAT_PRESENCE_GRACE_SECONDS": "600",  # the test counselor does not ping
         "LEADS_FORM_RATE": "100/minute",
     }
-    with run_chat_server(tmp_path_factory.mktemp("leads"), extra_env=env) as server:
-        orm(server, SETUP)  # before any page: the server has no schedule cached yet
+    with demo_server(tmp_path_factory.mktemp("leads"), extra_env=env) as server:
+        # Before any page: the server has no schedule cached yet.
+        orm(server, CLOSED_TODAY)
         yield server
 
 
@@ -120,10 +93,6 @@ def back_at(opens_at: str, zone: str) -> str:
     if days == 1:
         return f"We are back tomorrow at {time}."
     return f"We are back on {local:%A, %b %-d} at {time}."
-
-
-def part(page, selector):
-    return page.locator(f"{W} {selector}")
 
 
 def field(page, name):

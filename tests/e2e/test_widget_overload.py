@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 from playwright.sync_api import expect
 from websockets.asyncio.client import connect
 
-from tests.e2e.conftest import rows, run_chat_server
+from tests.support.browser import W, rows
+from tests.support.servers import demo_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-W = "livechat-widget"
 HOLD_SECONDS = 3
 
 
@@ -27,17 +27,19 @@ def tight_server(tmp_path_factory):
         "CHAT_VISITOR_RESUME_LIMIT": "1",
         "CHAT_VISITOR_RESUME_BUDGET_SECONDS": str(HOLD_SECONDS),
     }
-    with run_chat_server(tmp_path_factory.mktemp("tight"), extra_env=env) as server:
+    with demo_server(tmp_path_factory.mktemp("tight"), extra_env=env) as server:
         yield server
 
 
 def hold_the_only_place(server) -> threading.Thread:
     """A client that connects and never sends `resume` (it holds the place until
-    the server's budget runs out and closes it)."""
+    the server's budget runs out and closes it). Returns once it is in."""
+    connected = threading.Event()
 
     async def hold() -> None:
         url = f"ws://127.0.0.1:{server.port}/ws/visitor/?site={server.site_key}"
         async with connect(url, origin=server.url, proxy=None) as ws:
+            connected.set()
             try:
                 await asyncio.wait_for(ws.wait_closed(), HOLD_SECONDS + 5)
             except TimeoutError:
@@ -45,6 +47,7 @@ def hold_the_only_place(server) -> threading.Thread:
 
     thread = threading.Thread(target=asyncio.run, args=(hold(),), daemon=True)
     thread.start()
+    assert connected.wait(10), "the holder could not connect"
     return thread
 
 
@@ -70,8 +73,7 @@ window.WebSocket = class extends Native {
 
 def test_widget_waits_the_hinted_time_then_resumes(tight_server, contexts, screenshot):
     server = tight_server
-    holder = hold_the_only_place(server)
-    time.sleep(0.5)  # the holder is in before the page loads
+    holder = hold_the_only_place(server)  # in before the page loads
     page = contexts()
     page.add_init_script(RECORD_SOCKETS)
     page.goto(f"{server.alt_url}/demo/?server={server.url}")
@@ -80,16 +82,14 @@ def test_widget_waits_the_hinted_time_then_resumes(tight_server, contexts, scree
     page.locator(f"{W} .send").click()
     # Stored once the widget got in (when the holder's place was freed).
     expect(page.locator(f"{W} .msgs")).to_contain_text("Still there?", timeout=20_000)
-    deadline = time.monotonic() + 20
-    while not rows(
-        server, "SELECT id FROM chat_message WHERE body = ?", "Still there?"
-    ):
-        assert time.monotonic() < deadline, (
-            "the message was never stored",
-            page.evaluate("window.__sockets"),
-            server.log_tail(),
-        )
-        time.sleep(0.2)
+    wait_until(
+        lambda: rows(
+            server, "SELECT id FROM chat_message WHERE body = ?", "Still there?"
+        ),
+        20,
+        "the message stored",
+        describe=lambda _: f"{page.evaluate('window.__sockets')}\n{server.log_tail()}",
+    )
     screenshot(page, "widget-after-overload")
     holder.join(10)
 

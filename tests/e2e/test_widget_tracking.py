@@ -10,13 +10,13 @@ spy on navigator.sendBeacon), so these tests hold whatever the server answers.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import run_chat_server
+from tests.support.servers import demo_server
+from tests.support.waiting import pause, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -66,16 +66,14 @@ class Tracking:
 
     def wait(self, found: Callable[[list[dict]], object], what: str, timeout=10.0):
         """Pump Playwright's events until `found(events)` is truthy."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = found(self.events)
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no {what} within {timeout} s; sent: {self.events}"
-                )
-            self.page.wait_for_timeout(20)
+        return wait_until(
+            lambda: found(self.events),
+            timeout,
+            what,
+            interval=0.02,
+            sleep=pause(self.page),
+            describe=lambda _: f"sent: {self.events}",
+        )
 
     def event(self, kind: str, when=lambda e: True, *, after=0) -> dict:
         """The first event of `kind` matching `when`, from index `after` on."""
@@ -98,7 +96,7 @@ class Tracking:
 
 @pytest.fixture(scope="module")
 def track_server(tmp_path_factory):
-    with run_chat_server(tmp_path_factory.mktemp("tracking")) as server:
+    with demo_server(tmp_path_factory.mktemp("tracking")) as server:
         yield server
 
 
@@ -664,23 +662,15 @@ def test_while_the_socket_is_down_leaving_the_page_sends_the_queue_by_beacon(
     beacons_logged = server_log_count(track_server, f'"POST {BEACON_PATH}')
     page.evaluate("LiveChat.checkout('shipping')")
     page.close(run_before_unload=True)
-    wait_for(
+    wait_until(
         lambda: server_log_count(track_server, f'"POST {BEACON_PATH}') > beacons_logged,
+        10,
         "the beacon in the server's log",
     )
 
 
 def server_log_count(server, text: str) -> int:
     return server.log_path.read_text(errors="replace").count(text)
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout=10.0) -> None:
-    """For what happens outside any page (no Playwright event to wait on)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        time.sleep(0.05)
 
 
 def test_bad_event_error_is_only_logged(shop, track_server):
