@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async as db
 from channels.testing import WebsocketCommunicator
@@ -12,6 +10,7 @@ from chat.consumers.gate import admission
 from config.asgi import application
 from tests.chat.wsutil import ORIGIN, agent_socket, receive_until, visitor_socket
 from tests.factories import CounselorFactory, SiteFactory
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,8 +75,7 @@ async def test_leaving_before_hello_gives_the_place_back(tight):
     gone = communicator(site)
     assert (await gone.connect())[0]
     await gone.disconnect()
-    await asyncio.sleep(0.05)
-    assert tight.in_progress == 0
+    await async_wait_until(lambda: tight.in_progress == 0, 2, "the place given back")
     comm, _, hello = await visitor_socket(site)
     assert hello["type"] == "hello"
     await comm.disconnect()

@@ -6,10 +6,22 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from chat.models import Conversation, Message
-from tests.chat.wsutil import agent_socket, of_type, receive_until, visitor_socket
+from tests.chat.wsutil import (
+    agent_socket,
+    from_agent,
+    from_visitor,
+    live_chat,
+    of_type,
+    online,
+    receive_until,
+    visitor_socket,
+)
 from tests.factories import CounselorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Past redis-py 8's default 5 s socket timeout, which must not end idle subscribers.
+IDLE_SECONDS = 5.5
 
 
 @pytest.fixture
@@ -17,38 +29,6 @@ def setup(db):
     site = SiteFactory()
     counselor = CounselorFactory(sites=[site], max_concurrent=3)
     return site, counselor
-
-
-def from_agent(frame):
-    return frame["type"] == "message" and frame["message"]["sender"]["kind"] == "agent"
-
-
-def from_visitor(frame):
-    return (
-        frame["type"] == "message" and frame["message"]["sender"]["kind"] == "visitor"
-    )
-
-
-async def online(comm):
-    await comm.send_json_to({"type": "status", "status": "online"})
-    await receive_until(comm, of_type("status", status="online"))
-
-
-async def live_chat(site, counselor):
-    """An online counselor and a visitor whose first message the counselor has got.
-    Returns (agent, visitor, conversation id, visitor hello)."""
-    agent, _, _ = await agent_socket(counselor.user)
-    await online(agent)
-    visitor, _, hello = await visitor_socket(site)
-    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
-    ack, _ = await receive_until(visitor, of_type("ack"))
-    await receive_until(agent, from_visitor)
-    await receive_until(visitor, assigned)
-    return agent, visitor, ack["conversation"], hello
-
-
-def assigned(frame):
-    return frame["type"] == "conversation" and frame["reason"] == "assigned"
 
 
 async def test_visitor_message_reaches_counselor_and_reply_comes_back(setup):
@@ -356,11 +336,11 @@ async def test_transfer_moves_the_chat_to_a_colleague(setup):
 
 async def test_idle_sockets_outlive_the_redis_socket_timeout(setup):
     """redis-py 8 defaults to a 5 s socket timeout (docs/stack-notes.md): idle
-    sockets must survive it."""
+    sockets must survive it (idle for longer than 5 s: the setup and this wait)."""
     site, counselor = setup
     agent, visitor, conversation_id, _ = await live_chat(site, counselor)
     ack = {"conversation": conversation_id}
-    await asyncio.sleep(6.5)
+    await asyncio.sleep(IDLE_SECONDS)
     await agent.send_json_to(
         {
             "type": "send",

@@ -27,6 +27,7 @@ from tests.support.servers import (
     database_url,
     next_daphne_port,
 )
+from tests.support.waiting import async_wait_until
 from tests.support.wsclient import Chat, ChatClient, CounselorClient, VisitorClient
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
@@ -188,20 +189,21 @@ async def wait_resubscribed(cluster: Cluster, chat: Chat, timeout: float = 10.0)
         cluster.group_channel(f"visitor.{chat.visitor_pk}"),
         cluster.group_channel(f"agent.{chat.counselor.hello['me']['id']}"),
     ]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     counts: list[int] = []
-    while loop.time() < deadline:
-        counts = [
+
+    async def subscribed() -> bool:
+        counts[:] = [
             await asyncio.to_thread(cluster.redis.subscribers, c) for c in channels
         ]
-        if all(counts):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(
-        f"after the Redis restart the channel layer did not resubscribe within "
-        f"{timeout}s: PUBSUB NUMSUB {channels} = {counts}; messages published now "
-        f"would never reach these sockets live"
+        return all(counts)
+
+    await async_wait_until(
+        subscribed,
+        timeout,
+        "the channel layer to resubscribe after the Redis restart (messages "
+        "published now would never reach these sockets live)",
+        interval=0.1,
+        describe=lambda _: f"PUBSUB NUMSUB {channels} = {counts}",
     )
 
 
@@ -416,7 +418,7 @@ def test_idle_sockets_survive_past_redis_socket_timeout(cluster, people):
         try:
             frames_before = (len(visitor.frames), len(counselor.frames))
             # Longer than redis-py 8's default 5 s socket timeout (docs/stack-notes.md).
-            await asyncio.sleep(7)
+            await asyncio.sleep(5.5)
             assert (len(visitor.frames), len(counselor.frames)) == frames_before, (
                 visitor.frames[frames_before[0] :],
                 counselor.frames[frames_before[1] :],

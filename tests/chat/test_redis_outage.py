@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from tests.support.servers import RedisServer
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.multiprocess
 
@@ -48,15 +49,23 @@ async def numsub(server: RedisServer, channel: str) -> int:
 
 
 async def wait_subscribed(server, channels, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    counts = []
-    while time.monotonic() < deadline:
-        counts = [await numsub(server, c) for c in channels]
-        if all(counts):
-            return
-        await asyncio.sleep(0.05)
-    missing = [c for c, n in zip(channels, counts, strict=False) if not n]
-    raise AssertionError(f"not subscribed again: {missing}")
+    counts: list[int] = []
+
+    async def subscribed() -> bool:
+        counts[:] = [await numsub(server, c) for c in channels]
+        return all(counts)
+
+    def missing(_) -> str:
+        return str([c for c, n in zip(channels, counts, strict=False) if not n])
+
+    await async_wait_until(
+        subscribed, timeout, "every channel subscribed", describe=missing
+    )
+
+
+def outage_noticed(layer) -> bool:
+    """The layer's subscriber has failed since Redis went away."""
+    return all(shard.failures for shard in layer._get_layer()._shards)
 
 
 async def receive_type(layer, channel, kind, timeout=3.0):
@@ -87,7 +96,7 @@ def test_subscriptions_made_during_an_outage_come_back(private_redis):
         await wait_subscribed(private_redis, [group("early"), before])
 
         private_redis.crash()
-        await asyncio.sleep(0.5)
+        await async_wait_until(lambda: outage_noticed(layer), 5, "the outage noticed")
         during = await asyncio.wait_for(layer.new_channel(), 5)
         await asyncio.wait_for(layer.group_add("late", before), 5)
         await asyncio.wait_for(layer.group_add("late", during), 5)

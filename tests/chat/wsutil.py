@@ -1,4 +1,5 @@
-"""WebsocketCommunicator helpers for consumer tests (real channels-redis layer)."""
+"""WebsocketCommunicator helpers for consumer tests (real channels-redis layer): the
+two sockets, frames until one matches, and a chat between them."""
 
 from __future__ import annotations
 
@@ -77,3 +78,35 @@ def of_type(kind, **fields):
         )
 
     return match
+
+
+def from_agent(frame):
+    return frame["type"] == "message" and frame["message"]["sender"]["kind"] == "agent"
+
+
+def from_visitor(frame):
+    return (
+        frame["type"] == "message" and frame["message"]["sender"]["kind"] == "visitor"
+    )
+
+
+async def online(comm):
+    await comm.send_json_to({"type": "status", "status": "online"})
+    await receive_until(comm, of_type("status", status="online"))
+
+
+async def live_chat(site, counselor):
+    """An online counselor and a visitor whose first message the counselor has got.
+    Returns (agent, visitor, conversation id, visitor hello)."""
+    agent, _, _ = await agent_socket(counselor.user)
+    await online(agent)
+    visitor, _, hello = await visitor_socket(site)
+    await visitor.send_json_to({"type": "send", "client_id": "c1", "body": "hi"})
+    ack, _ = await receive_until(visitor, of_type("ack"))
+    await receive_until(agent, from_visitor)
+    await receive_until(visitor, assigned)
+    return agent, visitor, ack["conversation"], hello
+
+
+def assigned(frame):
+    return frame["type"] == "conversation" and frame["reason"] == "assigned"

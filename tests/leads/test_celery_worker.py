@@ -18,8 +18,11 @@ from leads.tasks import lead_notice_send
 from tests.factories import CounselorFactory, SiteFactory
 from tests.support.celeryworker import CeleryWorker
 from tests.support.flaky_mail import sent
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
+
+SCAN_SECONDS = 0.5  # beat's reminder scan (LEADS_SCAN_SECONDS)
 
 
 @pytest.fixture
@@ -42,13 +45,9 @@ def start_worker(transactional_db, tmp_path):
 
 
 def wait_for(predicate, *, timeout: float, what: str, worker: CeleryWorker):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{worker.log_tail()}")
+    return wait_until(
+        predicate, timeout, what, interval=0.1, describe=lambda _: worker.log_tail()
+    )
 
 
 def capture(site, *, key: str, phone: str, callback_at=None):
@@ -102,7 +101,7 @@ def test_reminder_fires_at_the_callback_time_once(start_worker):
     counselor = CounselorFactory(sites=[site])
     counselor.user.email = "kim@example.com"
     counselor.user.save()
-    worker = start_worker(LEADS_SCAN_SECONDS="1")
+    worker = start_worker(LEADS_SCAN_SECONDS=str(SCAN_SECONDS))
     slot = timezone.now() + timedelta(seconds=4)
     lead = capture(site, key="k-remind-1", phone="+821055556666", callback_at=slot)
     Lead.objects.filter(pk=lead.pk).update(assignee=counselor)
@@ -114,7 +113,7 @@ def test_reminder_fires_at_the_callback_time_once(start_worker):
     fired = mails[0]["at"]
     assert slot.timestamp() <= fired <= slot.timestamp() + 4
     assert mails[0]["to"] == ["kim@example.com"]
-    time.sleep(2.5)  # two more scans: still one reminder
+    time.sleep(2.5 * SCAN_SECONDS)  # two more scans: still one reminder
     assert len(reminders()) == 1
     assert LeadEvent.objects.filter(lead=lead, kind="reminded").count() == 1
     assert LeadNotice.objects.get(lead=lead, kind="reminder").state == "sent"

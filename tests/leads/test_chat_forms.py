@@ -9,8 +9,7 @@ from channels.db import database_sync_to_async as db
 
 from chat.models import Message
 from leads.models import Lead
-from tests.chat.test_consumers import live_chat
-from tests.chat.wsutil import of_type, receive_until
+from tests.chat.wsutil import live_chat, of_type, receive_until
 from tests.factories import CounselorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

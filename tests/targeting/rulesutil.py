@@ -1,11 +1,13 @@
 """Helpers of the rule tests: rules saved through ``full_clean`` like the admin
-does, and a clean rules cache."""
+does, a clean rules cache, and a visitor's record on a bags page."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from targeting.models import Rule
+from targeting.models import Rule, TrackEvent
 from targeting.services.rules import rules_cache_clear
 
 BAGS = {
@@ -36,3 +38,24 @@ def rules_cache():
     rules_cache_clear()
     yield
     rules_cache_clear()
+
+
+def on_bags_page(visitor, *, dwell: float, now=None):
+    """The visitor's record: a visit, then a bags page entered ``dwell`` s ago."""
+    now = now or timezone.now()
+    entered = now - timedelta(seconds=dwell)
+    TrackEvent.objects.create(
+        visitor=visitor,
+        session_key="sess-0001",
+        kind="session",
+        at=entered - timedelta(minutes=1),
+        data={"device": "desktop"},
+    )
+    TrackEvent.objects.create(
+        visitor=visitor,
+        session_key="sess-0001",
+        kind="page_view",
+        at=entered,
+        url="https://shop.example.com/bags/tote?ref=x",
+        data={"title": "Tote", "category": "bags", "product": None},
+    )

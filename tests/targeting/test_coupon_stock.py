@@ -15,8 +15,7 @@ from targeting.services.preview import preview_text, rule_preview
 from targeting.services.results import results_text, rule_results
 from targeting.services.rules import RuleSpec
 from tests.factories import CounselorFactory, VisitorFactory
-from tests.targeting.rulesutil import rule_make
-from tests.targeting.test_rules_api import on_bags_page
+from tests.targeting.rulesutil import on_bags_page, rule_make
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from rest_framework.test import APIClient
 
 from chat.models import CounselorProfile
 from targeting import live
-from targeting.models import Offer, TrackEvent
+from targeting.models import Offer
 from targeting.services.preview import preview_text, rule_preview
 from targeting.services.rules import variant_for
 from tests.factories import CounselorFactory, SiteFactory, VisitorFactory
-from tests.targeting.rulesutil import rule_make
+from tests.targeting.rulesutil import on_bags_page, rule_make
 
 URL = "/api/targeting/rules/"
 MANAGER = CounselorProfile.Role.MANAGER
@@ -25,27 +25,6 @@ def client_for(profile=None) -> APIClient:
     if profile is not None:
         client.force_authenticate(profile.user)
     return client
-
-
-def on_bags_page(visitor, *, dwell: float, now=None):
-    """The visitor's record: a visit, then a bags page entered ``dwell`` s ago."""
-    now = now or timezone.now()
-    entered = now - timedelta(seconds=dwell)
-    TrackEvent.objects.create(
-        visitor=visitor,
-        session_key="sess-0001",
-        kind="session",
-        at=entered - timedelta(minutes=1),
-        data={"device": "desktop"},
-    )
-    TrackEvent.objects.create(
-        visitor=visitor,
-        session_key="sess-0001",
-        kind="page_view",
-        at=entered,
-        url="https://shop.example.com/bags/tote?ref=x",
-        data={"title": "Tote", "category": "bags", "product": None},
-    )
 
 
 @pytest.fixture

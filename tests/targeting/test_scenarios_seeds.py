@@ -13,7 +13,7 @@ from targeting.models import Offer
 from targeting.services.identify import identify_signature
 from tests.chat.wsutil import of_type, receive_until, visitor_socket
 from tests.factories import SiteFactory
-from tests.targeting.test_scenarios import (
+from tests.targeting.scenarioutil import (
     fast_clock,  # noqa: F401 (autouse fixture)
     make_rule,
     no_offer,
