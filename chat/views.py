@@ -1,6 +1,7 @@
 """HTTP endpoints of the widget: the loader script and its translated strings."""
 
 import hashlib
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -18,14 +19,26 @@ WIDGET_FRAGMENTS = "chat/widget"
 _widget_bundle: tuple[bytes, str] | None = None
 
 
+def _widget_part(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".js":
+        return text
+    # A stylesheet becomes a string constant of the script (`80-text.css` ->
+    # CSS_TEXT) for the Shadow DOM: still one request, and CSS kept as CSS.
+    name = "CSS_" + path.stem.split("-", 1)[1].upper().replace("-", "_")
+    comment = f"  // {path.name}, inlined by chat.views.widget_source."
+    return f"{comment}\n  const {name} = {json.dumps(text)};\n"
+
+
 def widget_source() -> tuple[bytes, str]:
-    """The loader's text (its fragments `NN-name.js` joined in name order) and its
-    strong ETag. Read once per process; on every call under DEBUG, so edits show
-    on reload."""
+    """The loader's text and its strong ETag: its fragments `NN-name.js` and
+    stylesheets `NN-name.css` (as `const CSS_NAME = "..."`) joined in name order.
+    Read once per process; on every call under DEBUG, so edits show on reload."""
     global _widget_bundle
     if _widget_bundle is None or settings.DEBUG:
         folder = Path(finders.find(WIDGET_FRAGMENTS))
-        parts = [f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.js"))]
+        files = [*folder.glob("*.js"), *folder.glob("*.css")]
+        parts = [_widget_part(f) for f in sorted(files, key=lambda f: f.name)]
         body = "\n".join(part.rstrip("\n") + "\n" for part in parts).encode()
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         _widget_bundle = (body, etag)

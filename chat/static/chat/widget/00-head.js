@@ -14,7 +14,8 @@
  * out of step with parts of itself. The source is kept as fragments
  * (chat/static/chat/widget/NN-name.js) sharing this one function scope: this one
  * opens it, 90-boot.js closes it, and chat.views.widget_loader joins them in name
- * order. Functions may use anything of any fragment (boot() runs last); top-level
+ * order, with the stylesheets NN-name.css as string constants (CSS_NAME).
+ * Functions may use anything of any fragment (boot() runs last); top-level
  * statements only what earlier fragments declared. The UI lives in an open Shadow DOM so
  * the page's CSS cannot reach it. Frames are those of chat/consumers/visitor.py
  * (docs/protocol.md).
