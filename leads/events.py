@@ -39,8 +39,8 @@ def lead_row(lead: Lead) -> dict:
         "phone": lead.phone,
         "email": lead.email,
         "assignee": (
-            {"id": lead.assignee_id, "name": lead.assignee.display_name}
-            if lead.assignee_id
+            {"id": lead.assignee.pk, "name": lead.assignee.display_name}
+            if lead.assignee is not None
             else None
         ),
         "callback_at": _ts(lead.callback_at),
@@ -64,7 +64,7 @@ def lead_detail(lead: Lead, *, display_phone: str) -> dict:
         "marketing_consent": lead.marketing_consent,
         "team": lead.team_id,
         "attribution": {
-            "visitor": str(lead.visitor.public_id) if lead.visitor_id else None,
+            "visitor": str(lead.visitor.public_id) if lead.visitor else None,
             "conversation": lead.conversation_id,
             "rule": lead.rule_id,
             "inflow": lead.inflow,

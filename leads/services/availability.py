@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -59,10 +59,11 @@ _recent: LocalCache[int, dict] = LocalCache(
 
 def lead_settings_for(site: Site) -> LeadSettings:
     """The site's settings, created with defaults on first use."""
-    cached = getattr(site, "_lead_settings", None)
+    cached: LeadSettings | None = getattr(site, "_lead_settings", None)
     if cached is None:
         cached, _ = LeadSettings.objects.get_or_create(site=site)
-        site._lead_settings = cached
+        # Kept on the instance for the rest of its request or socket.
+        site._lead_settings = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -81,13 +82,14 @@ def schedule_load(*, site: Site, team_id: int | None = None) -> Schedule:
 
 
 def _schedule_read(*, site: Site, team_id: int | None) -> Schedule:
-    periods = list(OpeningPeriod.objects.filter(site=site, team_id=team_id))
+    own = Q(team__isnull=True) if team_id is None else Q(team_id=team_id)
+    periods = list(OpeningPeriod.objects.filter(own, site=site))
     if team_id is not None and not periods:
         periods = list(OpeningPeriod.objects.filter(site=site, team__isnull=True))
     closures = Closure.objects.filter(site=site).filter(
         Q(team__isnull=True) | Q(team_id=team_id)
     )
-    closed = set()
+    closed: set[date] = set()
     for closure in closures:
         day = closure.starts_on
         while day <= closure.ends_on and len(closed) < 3660:
