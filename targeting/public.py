@@ -18,13 +18,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.services.visitors import visitor_from_token
+from core.errors import ServiceError
 from core.jsonutil import TooDeep, loads_bounded
 from leads.public import SiteIpThrottle, SmallBodyMixin, site_for_request
-from targeting import clock, live
-from targeting.services.identify import identify_verify
+from targeting import clock
+from targeting.services.tracking import beacon_accept, beacon_visitor
 from targeting.tracking import BadEvent, parse_events
-from targeting.writer import track_store
 
 
 class BeaconParser(BaseParser):
@@ -54,34 +53,19 @@ class TrackBeaconView(SmallBodyMixin, APIView):
         if not isinstance(data, dict):
             raise ParseError("Send a JSON object.")
         site = site_for_request(request, data.get("site"))
-        token = data.get("token")
-        visitor = (
-            visitor_from_token(site=site, token=token)
-            if isinstance(token, str) and len(token) <= 400
-            else None
-        )
-        if visitor is None:
-            raise PermissionDenied("Unknown visitor.")
+        try:
+            visitor = beacon_visitor(site=site, token=data.get("token"))
+        except ServiceError as exc:
+            raise PermissionDenied(exc.message) from None
         # Event times on the targeting clock, like the socket's; the identify
         # signature's timestamp against real time.
         try:
             events, refused = parse_events(data.get("events"), now=clock.now())
         except BadEvent as exc:
             raise ParseError(str(exc)) from exc
-        accepted = []
-        for index, event in events:
-            if event.kind == "identify":
-                try:
-                    identify_verify(site=site, data=event.data, now=timezone.now())
-                except BadEvent as exc:
-                    refused.append((index, str(exc)))
-                    continue
-            accepted.append(event)
-        if accepted:
-            track_store([(visitor.pk, site.pk, event) for event in accepted])
-            entry = live.live_get(visitor.pk)
-            if entry is not None:  # a socket of theirs is still here: keep it current
-                live.live_apply(entry, accepted)
+        refused += beacon_accept(
+            site=site, visitor=visitor, events=events, now=timezone.now()
+        )
         response = Response(status=status.HTTP_204_NO_CONTENT)
         response["X-Refused-Events"] = str(len(refused))
         return response

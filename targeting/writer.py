@@ -98,8 +98,8 @@ def _touch_sessions(items: list[Item]) -> None:
     if connection.vendor == "postgresql":
         values = ", ".join(["(%s::bigint, %s::varchar, %s::timestamptz)"] * len(latest))
         params: list = []
-        for (visitor_id, key), at in latest.items():
-            params += [visitor_id, key, at]
+        for (visitor_id, session), at in latest.items():
+            params += [visitor_id, session, at]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE targeting_visitsession AS s SET last_seen_at = v.at "
@@ -109,9 +109,9 @@ def _touch_sessions(items: list[Item]) -> None:
                 params,
             )
         return
-    for (visitor_id, key), at in latest.items():
+    for (visitor_id, session), at in latest.items():
         VisitSession.objects.filter(
-            visitor_id=visitor_id, key=key, last_seen_at__lt=at
+            visitor_id=visitor_id, key=session, last_seen_at__lt=at
         ).update(last_seen_at=at)
 
 
