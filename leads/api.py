@@ -221,8 +221,8 @@ class LeadViewSet(
                 lead=lead,
                 user=request.user,
                 status=values.get("status"),
-                assignee=values.get("assignee", False),
-                callback_at=values.get("callback_at", False),
+                assignee=values.get("assignee", pipeline.UNCHANGED),
+                callback_at=values.get("callback_at", pipeline.UNCHANGED),
             )
         except ServiceError as exc:
             return Response(

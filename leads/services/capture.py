@@ -247,9 +247,10 @@ def _capture_once(
         )
         if seen is not None:
             return CaptureResult(seen.lead, duplicate=True, merged=False)
-        lead = _open_lead(site, data)
-        merged = lead is not None
-        if merged:
+        existing = _open_lead(site, data)
+        merged = existing is not None
+        if existing is not None:
+            lead = existing
             _merge(lead, data, source=source, now=now, links=links)
         else:
             lead = Lead.objects.create(

@@ -58,7 +58,7 @@ def lead_form_send(
                 sender_name=counselor.display_name,
                 client_id=client_id,
                 kind=Message.Kind.FORM,
-                body=payload["title"],
+                body=str(payload["title"]),
                 payload=payload,
                 site_ids=frozenset(counselor.sites.values_list("pk", flat=True)),
             )

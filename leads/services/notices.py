@@ -36,7 +36,7 @@ STALE_CLAIM = timedelta(minutes=10)
 # The task that sends one notice (leads/tasks.py), found by name in Celery's registry:
 # the task module imports this one, and this one does not import it back.
 NOTICE_SEND_TASK = "leads.tasks.lead_notice_send"
-EVENT_OF = {
+EVENT_OF: dict[str, str] = {
     LeadNotice.Kind.NEW_LEAD: LeadEvent.Kind.NOTIFIED,
     LeadNotice.Kind.REMINDER: LeadEvent.Kind.REMINDED,
     LeadNotice.Kind.OVERDUE: LeadEvent.Kind.OVERDUE,
@@ -45,7 +45,7 @@ EVENT_OF = {
 
 def _recipients(lead: Lead, kind: str) -> list[str]:
     team = lead_settings_for(lead.site).recipients
-    if kind == LeadNotice.Kind.NEW_LEAD or lead.assignee_id is None:
+    if kind == LeadNotice.Kind.NEW_LEAD or lead.assignee is None:
         if team:
             return team
         managers = CounselorProfile.objects.filter(
@@ -81,7 +81,7 @@ def notice_message(*, notice: LeadNotice) -> EmailMessage:
         f"E-mail: {lead.email or '-'}",
         f"Callback: {_local(lead.callback_due_at, lead)}"
         + ("" if lead.callback_at else " (as soon as possible)"),
-        f"Assignee: {lead.assignee.display_name if lead.assignee_id else '-'}",
+        f"Assignee: {lead.assignee.display_name if lead.assignee else '-'}",
         "",
         lead.message or "",
         "",
@@ -176,11 +176,14 @@ def callbacks_scan(*, now: datetime | None = None) -> dict[str, list[int]]:
             .only("pk", "callback_due_at")
         )
         for lead in due[:500]:
-            Lead.objects.filter(pk=lead.pk).update(reminded_for=lead.callback_due_at)
+            due_at = lead.callback_due_at
+            if due_at is None:  # not in this query's rows; for the type checker
+                continue
+            Lead.objects.filter(pk=lead.pk).update(reminded_for=due_at)
             notice, created = LeadNotice.objects.get_or_create(
                 lead=lead,
                 kind=LeadNotice.Kind.REMINDER,
-                key=lead.callback_due_at.isoformat(),
+                key=due_at.isoformat(),
                 defaults={"created_at": now},
             )
             if created:
@@ -194,13 +197,14 @@ def callbacks_scan(*, now: datetime | None = None) -> dict[str, list[int]]:
             grace = timedelta(
                 minutes=lead_settings_for(lead.site).overdue_grace_minutes
             )
-            if lead.callback_due_at + grace > now:
+            due_at = lead.callback_due_at
+            if due_at is None or due_at + grace > now:
                 continue
             Lead.objects.filter(pk=lead.pk).update(overdue_since=now)
             notice, created = LeadNotice.objects.get_or_create(
                 lead=lead,
                 kind=LeadNotice.Kind.OVERDUE,
-                key=lead.callback_due_at.isoformat(),
+                key=due_at.isoformat(),
                 defaults={"created_at": now},
             )
             if created:

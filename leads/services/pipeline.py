@@ -3,7 +3,9 @@ a LeadEvent (the full history) written in the same transaction as the change."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -26,6 +28,15 @@ TRANSITIONS = {
 MAX_NOTE = 4000
 
 
+class Unchanged(enum.Enum):
+    """The value of a field `lead_update` is not asked to change."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
 def _actor(user: AbstractBaseUser) -> dict:
     profile = getattr(user, "counselor", None)
     name = profile.display_name if profile else user.get_username()
@@ -37,11 +48,11 @@ def lead_update(
     lead: Lead,
     user: AbstractBaseUser,
     status: str | None = None,
-    assignee: CounselorProfile | None | bool = False,
-    callback_at: datetime | None | bool = False,
+    assignee: CounselorProfile | None | Unchanged = UNCHANGED,
+    callback_at: datetime | None | Unchanged = UNCHANGED,
     now: datetime | None = None,
 ) -> Lead:
-    """Apply the given changes (False = unchanged) under the lead's row lock.
+    """Apply the given changes (UNCHANGED: left as is) under the lead's row lock.
     Raises ServiceError for a move the pipeline does not allow, an assignee outside
     the lead's site, or a reopen that would duplicate an open lead."""
     now = now or timezone.now()
@@ -53,7 +64,7 @@ def lead_update(
                 .select_related("site", "assignee")
                 .get(pk=lead.pk)
             )
-            history = []
+            history: list[tuple[str, dict[str, Any]]] = []
             if status is not None and status != locked.status:
                 if status not in TRANSITIONS.get(locked.status, ()):
                     raise ServiceError(
@@ -67,8 +78,8 @@ def lead_update(
                 if status != Lead.Status.NEW:
                     locked.overdue_since = None
             if (
-                assignee is not False
-                and (assignee and assignee.pk) != locked.assignee_id
+                not isinstance(assignee, Unchanged)
+                and (assignee.pk if assignee else None) != locked.assignee_id
             ):
                 if (
                     assignee is not None
@@ -82,14 +93,14 @@ def lead_update(
                         LeadEvent.Kind.ASSIGNEE,
                         {
                             "from": locked.assignee.display_name
-                            if locked.assignee_id
+                            if locked.assignee is not None
                             else None,
                             "to": assignee.display_name if assignee else None,
                         },
                     )
                 )
                 locked.assignee = assignee
-            if callback_at is not False and (
+            if not isinstance(callback_at, Unchanged) and (
                 callback_at != locked.callback_at or callback_at is None
             ):
                 # None: back to "as soon as possible" by the site's SLA from now.

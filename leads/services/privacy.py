@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -31,6 +31,7 @@ from leads.models import AccessLog, Lead, LeadSubmission
 from leads.services.availability import lead_settings_for
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django.http import HttpRequest
     from rest_framework.request import Request
 
@@ -48,6 +49,14 @@ def client_ip(request: AnyRequest) -> str | None:
 LOGGED_IDS = 1000
 
 
+def _staff(*, request=None, user=None) -> User | None:
+    """The signed-in staff user of the request (or the one given), else None."""
+    user = user if user is not None else getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return cast("User", user)
+
+
 def access_log(
     *,
     request: AnyRequest | None = None,
@@ -63,13 +72,12 @@ def access_log(
 ) -> AccessLog:
     """One row per view, list, export, erasure or purge of lead personal data. At
     most LOGGED_IDS ids are kept; `count` says how many leads were concerned."""
-    user = user if user is not None else getattr(request, "user", None)
-    authenticated = bool(user and user.is_authenticated)
+    staff = _staff(request=request, user=user)
     ids = list(lead_ids)
     return AccessLog.objects.create(
         created_at=now or timezone.now(),
-        user=user if authenticated else None,
-        username=user.get_username() if authenticated else "",
+        user=staff,
+        username=staff.get_username() if staff is not None else "",
         action=action,
         site_id=site_id,
         lead_ids=ids[:LOGGED_IDS],
@@ -113,14 +121,14 @@ def personal_data_viewed(
     ``last_at``): the console refreshing an open panel every few seconds stays one
     row per sitting, and every read is still accounted for."""
     now = now or timezone.now()
-    user = user if user is not None else getattr(request, "user", None)
+    staff = _staff(request=request, user=user)
     visitors = sorted(set(visitor_ids))
     conversations = sorted(set(conversation_ids))
-    if user is not None and user.is_authenticated:
+    if staff is not None:
         same = AccessLog.objects.filter(
-            user=user,
+            Q(site__isnull=True) if site_id is None else Q(site_id=site_id),
+            user=staff,
             action=action,
-            site_id=site_id,
             visitor_ids=visitors[:LOGGED_IDS],
             conversation_ids=conversations[:LOGGED_IDS],
             query=via,
@@ -140,7 +148,7 @@ def personal_data_viewed(
             return recent
     return access_log(
         request=request,
-        user=user,
+        user=staff,
         action=action,
         site_id=site_id,
         count=len(visitors) or len(conversations),
