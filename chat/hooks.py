@@ -34,10 +34,6 @@ class Hook:
             self._listeners.append(listener)
         return listener
 
-    def disconnect(self, listener: Callable[..., object]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     def __call__(self, **details: object) -> None:
         for listener in list(self._listeners):
             listener(**details)

@@ -264,9 +264,14 @@ class VisitorConsumer(JsonSocket):
             await self.receive(text_data=text)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.held_frames is not None and text_data is not None:
+        if (
+            self.held_frames is not None
+            and text_data is not None
+            and len(text_data) <= settings.CHAT["MAX_FRAME_BYTES"]
+        ):
             # The resume is still running: a client may send behind `resume`
             # without waiting for `hello` (as before resumes ran as a task).
+            # Oversized frames are not held: they get `too_large` at once.
             if len(self.early_frames) < EARLY_FRAMES_MAX:
                 self.early_frames.append(text_data)
             else:

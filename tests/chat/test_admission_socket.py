@@ -97,6 +97,21 @@ async def test_frames_sent_behind_resume_are_handled_after_hello(tight):
     await comm.disconnect()
 
 
+async def test_an_oversized_frame_behind_resume_is_refused_not_held(tight, settings):
+    site = await db(SiteFactory)()
+    comm = communicator(site)
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "resume", "token": None})
+    big = "x" * (settings.CHAT["MAX_FRAME_BYTES"] + 1)
+    await comm.send_to(text_data=big)
+    # Answered at once, while the resume still waits on the database; a held frame
+    # would only be answered after `hello`.
+    error = await comm.receive_json_from()
+    assert (error["type"], error["code"]) == ("error", "too_large")
+    assert (await comm.receive_json_from())["type"] == "hello"
+    await comm.disconnect()
+
+
 async def test_counselors_are_never_held_at_the_gate(tight):
     site = await db(SiteFactory)()
     counselor = await db(CounselorFactory)(sites=[site])
