@@ -97,8 +97,8 @@ class Command(BaseCommand):
         )
 
     def _bag_sale(self, site) -> None:
-        from targeting.models import Rule
         from targeting.engine.seed_rules import SEED_RULES
+        from targeting.models import Rule
 
         seed = next(rule for rule in SEED_RULES if rule.key == "bags_sale")
         rule = Rule.objects.filter(site=site, name="Bag sale").first() or Rule(
